@@ -1,0 +1,119 @@
+// The records a seal carries, in the order they are chained. Field names are snake_case because they
+// are the on-disk format (docs/seal-format.md); the JSON Schema in schemas/ is the authority for shape.
+
+export const SEAL_FORMAT = 'sealed-seal';
+export const SEAL_VERSION = 1;
+
+export interface PackageBody {
+  name: string; // PEP 503 normalized
+  version: string;
+  index_url: string | null;
+}
+
+export type SourceBody =
+  | {
+      kind: 'index';
+      filename: string;
+      url: string;
+      index_url: string;
+      index_sha256: string;
+      sha256: string;
+      size: number;
+    }
+  | {
+      kind: 'sdist';
+      filename: string;
+      path: string;
+      sha256: string;
+      size: number;
+    }
+  | {
+      kind: 'tree';
+      path: string;
+      tree_sha256: string;
+      file_count: number;
+      git: { commit: string; dirty: boolean } | null;
+      claimed_sdist_sha256: string | null;
+    };
+
+export interface ToolMeasurement {
+  name: string;
+  path: string;
+  version: string;
+  sha256: string;
+}
+
+export interface EnvironmentBody {
+  python: { path: string; version: string; implementation: string; sha256: string };
+  pip_version: string | null;
+  kernel: { release: string; version: string };
+  os_release: Record<string, string>;
+  cpu_arch: string;
+  libc: { name: string; version: string } | null;
+  compilers: ToolMeasurement[];
+  /** Allowlisted build-affecting variables; secret-looking ones hold {"present": true}. */
+  env_vars: Record<string, string | { present: true }>;
+  tpm: 'present' | 'absent';
+}
+
+export interface PcrValue {
+  index: number;
+  sha256: string;
+}
+
+export interface TpmBody {
+  transport: string;
+  manufacturer: string;
+  firmware_version: string;
+  pcr_bank: 'sha256';
+  pcrs: PcrValue[];
+  /** Hex of TPM2B_PUBLIC contents (TPMT_PUBLIC) of the attestation key. */
+  attestation_key_public: string;
+  attestation_key_name: string;
+  /** Hex of TPMS_ATTEST as returned by TPM2_Quote. */
+  quote: string;
+  /** Hex of the marshalled TPMT_SIGNATURE. */
+  quote_signature: string;
+  qualifying_data: string;
+  endorsement_key_public: string | null;
+}
+
+export interface BuildRequirement {
+  name: string;
+  version: string;
+  sha256: string | null;
+  url: string | null;
+}
+
+export interface BuildBody {
+  backend: string;
+  backend_path: string[] | null;
+  build_system_requires: string[];
+  requirements: BuildRequirement[];
+  python: { path: string; version: string; sha256: string };
+  config_settings: Record<string, string | string[]> | null;
+  started_at: string;
+  finished_at: string;
+  result: 'success';
+}
+
+export interface ArtifactBody {
+  filename: string;
+  sha256: string;
+  size: number;
+}
+
+export type RecordInput =
+  | { type: 'package'; body: PackageBody }
+  | { type: 'source'; body: SourceBody }
+  | { type: 'environment'; body: EnvironmentBody }
+  | { type: 'tpm'; body: TpmBody }
+  | { type: 'build'; body: BuildBody }
+  | { type: 'artifact'; body: ArtifactBody };
+
+export type RecordType = RecordInput['type'];
+
+export type LinkedRecord = RecordInput & { link: string };
+
+/** The order records must appear in; `tpm` is optional. */
+export const RECORD_ORDER: readonly RecordType[] = ['package', 'source', 'environment', 'tpm', 'build', 'artifact'];

@@ -1,0 +1,2 @@
+import { pending } from './_pending.js';
+export const status = pending('tpm status');

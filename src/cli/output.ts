@@ -1,0 +1,112 @@
+// All printing goes through here. With --json, stdout carries exactly one JSON document and everything
+// else goes to stderr; progress and colour only on a TTY, never with --json, and NO_COLOR is honoured.
+
+import { SealedError } from '../errors.js';
+
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+export class Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly interactive: boolean;
+  readonly color: boolean;
+  private warned = new Set<string>();
+  private progressShown = false;
+
+  constructor(opts: OutputOptions, private readonly stdout = process.stdout, private readonly stderr = process.stderr) {
+    this.json = opts.json;
+    this.quiet = opts.quiet;
+    this.verbose = opts.verbose;
+    this.interactive = Boolean(this.stderr.isTTY) && !opts.json;
+    this.color = this.interactive && !process.env.NO_COLOR;
+  }
+
+  /** Human-readable information (stderr under --json so stdout stays one document). */
+  info(message: string): void {
+    if (this.quiet) return;
+    this.clearProgress();
+    (this.json ? this.stderr : this.stdout).write(message + '\n');
+  }
+
+  detail(message: string): void {
+    if (this.verbose) this.info(message);
+  }
+
+  warn(message: string, onceKey?: string): void {
+    if (onceKey) {
+      if (this.warned.has(onceKey)) return;
+      this.warned.add(onceKey);
+    }
+    this.clearProgress();
+    this.stderr.write(`${this.paint('33', 'warning:')} ${message}\n`);
+  }
+
+  /** A one-line, self-overwriting status on a TTY; silent otherwise. */
+  progress(message: string): void {
+    if (!this.interactive || this.quiet) return;
+    const cols = (this.stderr as NodeJS.WriteStream).columns ?? 80;
+    this.stderr.write(`\r\x1b[2K${message.slice(0, Math.max(10, cols - 1))}`);
+    this.progressShown = true;
+  }
+
+  clearProgress(): void {
+    if (this.progressShown) {
+      this.stderr.write('\r\x1b[2K');
+      this.progressShown = false;
+    }
+  }
+
+  /** The command's result: a JSON document with --json, else the human rendering. */
+  result(data: Record<string, unknown>, human: () => string): void {
+    this.clearProgress();
+    if (this.json) {
+      this.stdout.write(JSON.stringify({ ok: true, ...data }, null, 2) + '\n');
+    } else if (!this.quiet) {
+      const text = human();
+      if (text) this.stdout.write(text.endsWith('\n') ? text : text + '\n');
+    }
+  }
+
+  /** A refusal that still carries a result (e.g. verify with per-package results). */
+  failure(error: SealedError, data: Record<string, unknown> = {}): void {
+    this.clearProgress();
+    if (this.json) {
+      this.stdout.write(JSON.stringify({ ok: false, ...data, error: error.toJSON() }, null, 2) + '\n');
+    } else {
+      this.stderr.write(formatError(error, this.paint.bind(this)) + '\n');
+    }
+  }
+
+  paint(code: string, text: string): string {
+    return this.color ? `\x1b[${code}m${text}\x1b[0m` : text;
+  }
+
+  bold(text: string): string {
+    return this.paint('1', text);
+  }
+}
+
+export function formatError(error: SealedError, paint: (code: string, text: string) => string = (_c, t) => t): string {
+  const lines = [`${paint('31', 'error:')} ${error.message} [${error.code}]`];
+  const d = error.details;
+  if (d.expected !== undefined) lines.push(`  expected: ${show(d.expected)}`);
+  if (d.found !== undefined) lines.push(`  found:    ${show(d.found)}`);
+  if (d.hint) lines.push(`  ${d.hint}`);
+  return lines.join('\n');
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** A plain text table with aligned columns. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

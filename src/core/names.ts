@@ -1,0 +1,49 @@
+// Python packaging names: PEP 503 normalization and the wheel/sdist filename conventions.
+
+export function normalizeName(name: string): string {
+  return name.replace(/[-_.]+/g, '-').toLowerCase();
+}
+
+const NAME_RE = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
+
+export function isValidProjectName(name: string): boolean {
+  return NAME_RE.test(name);
+}
+
+export interface WheelName {
+  name: string; // normalized
+  version: string;
+  build: string | null;
+  tags: { python: string; abi: string; platform: string };
+}
+
+/** `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl` (PEP 427). */
+export function parseWheelFilename(filename: string): WheelName | null {
+  if (!filename.endsWith('.whl')) return null;
+  const parts = filename.slice(0, -4).split('-');
+  if (parts.length !== 5 && parts.length !== 6) return null;
+  const [name, version] = parts as [string, string];
+  const build = parts.length === 6 ? (parts[2] as string) : null;
+  const [python, abi, platform] = parts.slice(-3) as [string, string, string];
+  if (!name || !version) return null;
+  return { name: normalizeName(name), version, build, tags: { python, abi, platform } };
+}
+
+export const SDIST_EXTENSIONS = ['.tar.gz', '.zip'] as const;
+
+/** Splits `{name}-{version}.tar.gz` where the name itself may contain dashes (legacy sdists). */
+export function parseSdistFilename(filename: string, expectedName?: string): { name: string; version: string } | null {
+  const ext = SDIST_EXTENSIONS.find((e) => filename.toLowerCase().endsWith(e));
+  if (!ext) return null;
+  const stem = filename.slice(0, -ext.length);
+  if (expectedName) {
+    const want = normalizeName(expectedName);
+    for (let i = stem.indexOf('-'); i !== -1; i = stem.indexOf('-', i + 1)) {
+      if (normalizeName(stem.slice(0, i)) === want) return { name: want, version: stem.slice(i + 1) };
+    }
+    return null;
+  }
+  const i = stem.lastIndexOf('-');
+  if (i <= 0) return null;
+  return { name: normalizeName(stem.slice(0, i)), version: stem.slice(i + 1) };
+}

@@ -1,0 +1,124 @@
+// Every failure Sealed reports has a stable code. The code, not the message, decides the exit code
+// (SPEC section 3), and tests assert codes, never message text.
+
+/** Exit 1: a verification failed or policy refused. */
+const REFUSED = [
+  'DIGEST_MISMATCH',
+  'SIZE_MISMATCH',
+  'NO_INDEX_HASH',
+  'NO_SDIST',
+  'NO_MATCHING_VERSION',
+  'UNSAFE_ARCHIVE',
+  'PKG_INFO_MISMATCH',
+  'SCHEMA_INVALID',
+  'CHAIN_BROKEN',
+  'SIGNATURE_INVALID',
+  'PUBLIC_KEY_INVALID',
+  'ARTIFACT_MISMATCH',
+  'ARTIFACT_MISSING',
+  'SEAL_MISMATCH',
+  'KEY_CHANGED',
+  'REVOKED_KEY',
+  'UNTRUSTED_SIGNER',
+  'THRESHOLD_NOT_MET',
+  'INSTALLED_FILE_MISMATCH',
+  'NOT_INSTALLED_BY_SEALED',
+  'TPM_QUOTE_MALFORMED',
+  'TPM_QUOTE_SIGNATURE_INVALID',
+  'TPM_QUALIFYING_DATA_MISMATCH',
+  'TPM_PCR_DIGEST_MISMATCH',
+  'SOURCE_HASH_REJECTED',
+] as const;
+
+/** Exit 2: usage error or malformed input. */
+const USAGE = [
+  'USAGE',
+  'MALFORMED_SEAL',
+  'MALFORMED_INPUT',
+  'MALFORMED_KEY',
+  'PRIVATE_KEY_AS_PUBLIC',
+  'KEY_EXISTS',
+  'KEY_PERMISSIONS',
+  'NOT_FOUND',
+] as const;
+
+/** Exit 3: operational failure. */
+const OPERATIONAL = [
+  'NETWORK',
+  'INDEX_UNREACHABLE',
+  'INDEX_ERROR',
+  'INDEX_API_UNSUPPORTED',
+  'BACKEND_FAILED',
+  'BUILD_ENV_FAILED',
+  'PYTHON_MISSING',
+  'PIP_FAILED',
+  'IO',
+  'REGISTRY_CORRUPT',
+  'REGISTRY_TOO_NEW',
+  'TPM_UNAVAILABLE',
+  'TPM_ERROR',
+  'INTERNAL',
+] as const;
+
+export type RefusalCode = (typeof REFUSED)[number];
+export type UsageCode = (typeof USAGE)[number];
+export type OperationalCode = (typeof OPERATIONAL)[number];
+export type ErrorCode = RefusalCode | UsageCode | OperationalCode;
+
+export type ExitCode = 0 | 1 | 2 | 3;
+
+const exitByCode = new Map<ErrorCode, ExitCode>([
+  ...REFUSED.map((c) => [c, 1] as const),
+  ...USAGE.map((c) => [c, 2] as const),
+  ...OPERATIONAL.map((c) => [c, 3] as const),
+]);
+
+export function exitCodeFor(code: ErrorCode): ExitCode {
+  return exitByCode.get(code) ?? 3;
+}
+
+export interface ErrorDetails {
+  expected?: unknown;
+  found?: unknown;
+  /** Which verification step failed (seal verification), e.g. "chain". */
+  step?: string;
+  /** Record type or JSON path the failure is about. */
+  where?: string;
+  /** What the user can do next. */
+  hint?: string;
+  [extra: string]: unknown;
+}
+
+export class SealedError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SealedError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get exitCode(): ExitCode {
+    return exitCodeFor(this.code);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.details };
+  }
+}
+
+export function isSealedError(e: unknown, code?: ErrorCode): e is SealedError {
+  return e instanceof SealedError && (code === undefined || e.code === code);
+}
+
+/** Turns anything thrown into a SealedError; unknown errors are operational (exit 3). */
+export function toSealedError(e: unknown): SealedError {
+  if (e instanceof SealedError) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code)) {
+    return new SealedError('IO', `${err.message}`, { errno: err.code }, { cause: e });
+  }
+  return new SealedError('INTERNAL', e instanceof Error ? e.message : String(e), {}, { cause: e });
+}

@@ -1,0 +1,164 @@
+// Ed25519 keys. Signing and verifying use node:crypto (OpenSSL, fast); @noble/curves is used only to
+// reject public keys that are not valid curve points or have small order, which OpenSSL accepts at import.
+
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ed25519 } from '@noble/curves/ed25519';
+import { SealedError } from '../errors.js';
+import { sha256Hex } from '../core/digest.js';
+import { createFileAtomicExclusive, writeFileAtomic } from '../util/fs.js';
+
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const HEX64 = /^[0-9a-f]{64}$/;
+export const PUBLIC_KEY_PREFIX = 'ed25519:';
+export const FINGERPRINT_PREFIX = 'sha256:';
+
+export interface SigningKey {
+  readonly privateKey: KeyObject;
+  readonly publicKey: Buffer; // raw 32 bytes
+  readonly path: string;
+}
+
+export function keyFilePath(home: string): string {
+  return join(home, 'key.ed25519');
+}
+
+export function formatPublicKey(raw: Uint8Array): string {
+  return PUBLIC_KEY_PREFIX + Buffer.from(raw).toString('hex');
+}
+
+/** A key's identity: SHA-256 of its raw 32-byte public key. */
+export function fingerprintOf(raw: Uint8Array): string {
+  return FINGERPRINT_PREFIX + sha256Hex(raw);
+}
+
+function privateKeyFromSeed(seed: Buffer): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+}
+
+function rawPublicOf(privateKey: KeyObject): Buffer {
+  const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
+  return Buffer.from(String(jwk.x), 'base64url');
+}
+
+function newSeedHex(): string {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const jwk = privateKey.export({ format: 'jwk' });
+  return Buffer.from(String(jwk.d), 'base64url').toString('hex');
+}
+
+function parseSeedHex(text: string, path: string): Buffer {
+  const hex = text.trim();
+  if (!HEX64.test(hex)) {
+    throw new SealedError('MALFORMED_KEY', `The key file ${path} does not hold a private key as 64 lowercase hex characters.`, {
+      hint: `Restore it from your backup, or make a new key with \`sealed key generate --force\` (seals made with the old key will no longer match your pins).`,
+    });
+  }
+  return Buffer.from(hex, 'hex');
+}
+
+function checkPermissions(path: string): void {
+  const mode = statSync(path).mode & 0o777;
+  if (mode & 0o077) {
+    throw new SealedError(
+      'KEY_PERMISSIONS',
+      `The private key ${path} is readable by others (mode ${mode.toString(8).padStart(4, '0')}); refusing to sign with it.`,
+      { hint: `Run: chmod 600 ${path}`, found: mode.toString(8).padStart(4, '0'), expected: '0600' },
+    );
+  }
+}
+
+/** Loads the signing key, creating it (0600, atomically, race-free) on first use. */
+export function loadSigningKey(home: string, opts: { create?: boolean } = {}): SigningKey {
+  const path = keyFilePath(home);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if (opts.create === false) {
+      throw new SealedError('NOT_FOUND', `There is no signing key at ${path}.`, { hint: 'Create one with `sealed key generate`.' });
+    }
+    createFileAtomicExclusive(path, newSeedHex() + '\n', 0o600); // a concurrent first use may win; read theirs
+    text = readFileSync(path, 'utf8');
+  }
+  checkPermissions(path);
+  const privateKey = privateKeyFromSeed(parseSeedHex(text, path));
+  return { privateKey, publicKey: rawPublicOf(privateKey), path };
+}
+
+/** Writes a new key; refuses to replace an existing one unless forced. */
+export function generateSigningKey(home: string, force: boolean): SigningKey {
+  const path = keyFilePath(home);
+  const seed = newSeedHex() + '\n';
+  if (force) {
+    writeFileAtomic(path, seed, 0o600);
+  } else if (!createFileAtomicExclusive(path, seed, 0o600)) {
+    throw new SealedError('KEY_EXISTS', `A key already exists at ${path}; not replacing it.`, {
+      hint: 'Use `sealed key generate --force` to replace it. Seals made with the old key stay valid but your pins name the old key.',
+    });
+  }
+  return loadSigningKey(home, { create: false });
+}
+
+export function signMessage(key: SigningKey, message: Uint8Array): Buffer {
+  return edSign(null, message, key.privateKey);
+}
+
+/** Never throws: a malformed key or signature is simply "not valid". */
+export function verifySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    if (signature.length !== 64 || !isValidPublicKey(publicKey)) return false;
+    const keyObject = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    return edVerify(null, message, keyObject, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** A 32-byte encoding of a curve point that is not of small order. */
+export function isValidPublicKey(raw: Uint8Array): boolean {
+  if (raw.length !== 32) return false;
+  try {
+    return !ed25519.ExtendedPoint.fromHex(Buffer.from(raw).toString('hex')).isSmallOrder();
+  } catch {
+    return false;
+  }
+}
+
+export type KeyReference = { kind: 'public'; raw: Buffer; fingerprint: string } | { kind: 'fingerprint'; fingerprint: string };
+
+/**
+ * Parses a public key as written by `sealed key show` ("ed25519:<hex>"). With `allowBare`, also bare hex
+ * and fingerprints (the --key flag); files never accept bare hex because that is what private keys look like.
+ */
+export function parseKeyReference(text: string, opts: { allowBare: boolean }): KeyReference {
+  const s = text.trim();
+  const lower = s.toLowerCase();
+  if (lower.startsWith(FINGERPRINT_PREFIX) && HEX64.test(lower.slice(FINGERPRINT_PREFIX.length))) {
+    return { kind: 'fingerprint', fingerprint: lower };
+  }
+  let hex: string | undefined;
+  if (lower.startsWith(PUBLIC_KEY_PREFIX)) hex = lower.slice(PUBLIC_KEY_PREFIX.length);
+  else if (opts.allowBare && HEX64.test(lower)) hex = lower;
+  if (hex === undefined || !HEX64.test(hex)) {
+    if (!opts.allowBare && HEX64.test(lower)) {
+      throw new SealedError('PRIVATE_KEY_AS_PUBLIC', `"${redact(s)}" is bare hex, which is how private keys are written; public keys are written ed25519:<hex>.`, {
+        hint: 'Get your public key with `sealed key show` and use the ed25519:... line it prints.',
+      });
+    }
+    throw new SealedError('MALFORMED_KEY', `"${redact(s)}" is not a public key; expected ed25519:<64 hex> or sha256:<64 hex>.`);
+  }
+  const raw = Buffer.from(hex, 'hex');
+  if (!isValidPublicKey(raw)) {
+    throw new SealedError('MALFORMED_KEY', `ed25519:${hex} is not a valid Ed25519 public key (not a curve point, or of small order).`);
+  }
+  return { kind: 'public', raw, fingerprint: fingerprintOf(raw) };
+}
+
+/** Never echo something that may be a private key in full. */
+function redact(s: string): string {
+  return s.length > 16 ? `${s.slice(0, 8)}…` : s;
+}

@@ -1,0 +1,18 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, from dist/test/helpers or test/helpers. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('no repo root');
+    dir = up;
+  }
+  return dir;
+}
+
+export function cliPath(): string {
+  return join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// The whole suite: Node's test runner over the compiled TypeScript tests, then pytest for the Python shim.
+// `npm test` runs this after compiling. Set SEALED_TEST_FILTER=substring to run a subset of test files.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const testsDir = join(root, 'dist', 'test');
+
+function collect(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return collect(p);
+    return name.endsWith('.test.js') ? [p] : [];
+  });
+}
+
+const filter = process.env.SEALED_TEST_FILTER;
+const files = collect(testsDir).filter((f) => !filter || f.includes(filter)).sort();
+const node = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+  cwd: root,
+});
+let status = node.status ?? 1;
+
+const shimTests = join(root, 'python-shim', 'tests');
+if (!filter && existsSync(shimTests)) {
+  const py = spawnSync('python3', ['-m', 'pytest', '-q', shimTests], { stdio: 'inherit', cwd: root });
+  if ((py.status ?? 1) !== 0) status = status || py.status || 1;
+}
+process.exit(status);
