@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensurePrerequisites } from './prerequisites.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const testsDir = join(root, 'dist', 'test');
@@ -17,6 +18,7 @@ function collect(dir) {
   });
 }
 
+ensurePrerequisites();
 const filter = process.env.SEALED_TEST_FILTER;
 const files = collect(testsDir).filter((f) => !filter || f.includes(filter)).sort();
 const node = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {

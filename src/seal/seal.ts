@@ -4,6 +4,7 @@
 import { DOMAINS, domainHash, domainMessage } from '../core/messages.js';
 import { digestsEqual } from '../core/digest.js';
 import { parseWheelFilename } from '../core/names.js';
+import { sameVersion } from '../core/versions.js';
 import { SealedError } from '../errors.js';
 import { chainHashOf, checkChain, linkRecords, SEAL_FORMAT, SEAL_VERSION, type LinkedRecord, type RecordInput } from '../chain/index.js';
 import type { ArtifactBody, BuildBody, EnvironmentBody, PackageBody, SourceBody, TpmBody } from '../chain/types.js';
@@ -160,7 +161,7 @@ function stepSignature(seal: Seal, publicKey: Buffer): void {
 
 function stepConsistency(s: SealSummary): void {
   const wheel = parseWheelFilename(s.artifact.filename);
-  if (!wheel || wheel.name !== s.name || normalizeVersionText(wheel.version) !== normalizeVersionText(s.version)) {
+  if (!wheel || wheel.name !== s.name || !sameVersion(wheel.version, s.version)) {
     throw new SealedError('SEAL_MISMATCH', `The artifact ${s.artifact.filename} does not name the sealed package ${s.name} ${s.version}.`, {
       step: 'consistency',
       where: 'records.artifact.filename',
@@ -168,11 +169,6 @@ function stepConsistency(s: SealSummary): void {
       found: s.artifact.filename,
     });
   }
-}
-
-// Wheel filenames escape "-" in versions as "_" (PEP 427); local versions keep "+".
-function normalizeVersionText(v: string): string {
-  return v.replace(/[-_]/g, '_').toLowerCase();
 }
 
 function stepTpm(seal: Seal): void {

@@ -67,3 +67,23 @@ export function renameIntoPlace(tmp: string, path: string): void {
   renameSync(tmp, path);
   fsyncDir(dirname(path));
 }
+
+/** Copies a file so that `dest` is either absent/old or complete: temp file, fsync, rename. */
+export async function copyFileAtomic(src: string, dest: string, mode = 0o644): Promise<void> {
+  const { createReadStream, createWriteStream } = await import('node:fs');
+  const { pipeline } = await import('node:stream/promises');
+  mkdirSync(dirname(dest), { recursive: true });
+  const tmp = tempNameFor(dest);
+  try {
+    const out = createWriteStream(tmp, { flags: 'wx', mode });
+    await pipeline(createReadStream(src), out);
+    const fd = openSync(tmp, 'r+');
+    try { fsyncSync(fd); } finally { closeSync(fd); }
+    chmodSync(tmp, mode);
+    renameSync(tmp, dest);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw e;
+  }
+  fsyncDir(dirname(dest));
+}

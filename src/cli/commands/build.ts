@@ -1,2 +1,93 @@
-import { pending } from './_pending.js';
-export const command = pending('build');
+import { resolve } from 'node:path';
+import type { Command } from '../command.js';
+import { stringOption } from '../command.js';
+import { resolveIndexConfig } from '../../index/index.js';
+import { probePython, resolvePythonCommand } from '../../env/index.js';
+import { tpmConfigFromEnv } from '../../tpm/index.js';
+import { buildAndSeal, classifySource, logPathFor, prepareSource, publish, withWorkDir } from '../../pipeline/index.js';
+import { Registry } from '../../registry/index.js';
+
+export const command: Command = {
+  name: 'build',
+  usage: 'build <sdist | source-dir | name==version> [-o DIR] [--index-url U] [--python P] [--json]',
+  summary:
+    'Builds a wheel with the package\'s real PEP 517 backend in a fresh isolated environment, seals it, writes the wheel and <wheel>.seal.json into DIR (default ./dist) and stores the seal in the registry. Never pins keys.',
+  options: { output: { type: 'string', short: 'o' }, 'index-url': { type: 'string' }, python: { type: 'string' } },
+  minPositionals: 1,
+  maxPositionals: 1,
+  async run(ctx, args) {
+    const out = ctx.out;
+    const home = ctx.home();
+    const tpm = tpmConfigFromEnv(ctx.env);
+    const spec = await classifySource(args.positionals[0]!, ctx.cwd);
+    const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, (m) => out.warn(m, 'extra-index'));
+    const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
+    const py = await probePython(python);
+    const outDir = resolve(ctx.cwd, stringOption(args, 'output') ?? 'dist');
+    const label = spec.kind === 'requirement' ? spec.requirement : spec.path.split('/').pop() ?? 'build';
+    const logPath = logPathFor(home, label);
+
+    const result = await withWorkDir(home, 'build', async (workDir) => {
+      const source = await prepareSource(spec, {
+        workDir,
+        indexUrl: index.url,
+        pythonVersion: py.version,
+        warn: (m) => out.warn(m),
+        onProgress: (m) => out.progress(m),
+      });
+      const built = await buildAndSeal({
+        home,
+        python,
+        indexUrl: index.url,
+        source,
+        workDir,
+        env: ctx.env,
+        tpm,
+        logPath,
+        warn: (m) => out.warn(m, m),
+        onStage: (s) => out.progress(`${label}: ${s}`),
+      });
+      const written = await publish(built, outDir);
+      const registry = Registry.open(home);
+      try {
+        registry.storeWheel(written.wheel, built.summary.artifact.sha256);
+        registry.storeSeal(built.seal);
+        const pins = registry.pinsFor(built.summary.name);
+        if (pins.length > 0 && !pins.some((p) => p.fingerprint === built.summary.fingerprint)) {
+          out.warn(
+            `Your key ${built.summary.fingerprint} is not pinned for ${built.summary.name} (pinned: ${pins.map((p) => p.fingerprint).join(', ')}); ` +
+              '`sealed install` will refuse this seal unless the pinned key is revoked or the policy needs more signers.',
+          );
+        }
+      } finally {
+        registry.close();
+      }
+      return { built, written };
+    });
+
+    const s = result.built.summary;
+    out.result(
+      {
+        package: { name: s.name, version: s.version },
+        wheel: result.written.wheel,
+        seal: result.written.seal,
+        artifact: s.artifact,
+        chain_hash: s.chainHash,
+        signer: { public_key: s.publicKey, fingerprint: s.fingerprint },
+        source: s.source,
+        tpm: s.hasTpm,
+        log: result.built.log,
+      },
+      () =>
+        [
+          `sealed ${s.name} ${s.version}`,
+          `  wheel:  ${result.written.wheel}`,
+          `  seal:   ${result.written.seal}`,
+          `  sha256: ${s.artifact.sha256}`,
+          `  signer: ${s.fingerprint}`,
+          `  source: ${s.source.kind === 'tree' ? `tree ${s.sourceSha256}` : `${s.source.filename} sha256 ${s.sourceSha256}`}`,
+          `  tpm:    ${s.hasTpm ? 'quote included' : 'none (software-only measurement)'}`,
+        ].join('\n'),
+    );
+  },
+};

@@ -1,2 +1,35 @@
-import { pending } from './_pending.js';
-export const command = pending('env');
+import type { Command } from '../command.js';
+import { stringOption } from '../command.js';
+import { measureEnvironment, resolvePythonCommand } from '../../env/index.js';
+
+export const command: Command = {
+  name: 'env',
+  usage: 'env [--python P] [--json]',
+  summary: 'Prints the environment measurement a build here would record: interpreter, pip, kernel, OS, CPU, libc, compilers, build-affecting variables (secrets only as "present").',
+  options: { python: { type: 'string' } },
+  async run(ctx, args) {
+    const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
+    const tpmSetting = ctx.env.SEALED_TPM ?? 'auto';
+    // The TPM record itself is measured by `sealed tpm status`; this shows the software part.
+    const body = await measureEnvironment({ python, env: ctx.env, tpm: 'absent' });
+    ctx.out.result({ environment: body, tpm_setting: tpmSetting }, () => {
+      const lines = [
+        `python:    ${body.python.implementation} ${body.python.version} ${body.python.path}`,
+        `           sha256 ${body.python.sha256}`,
+        `pip:       ${body.pip_version ?? '(not installed)'}`,
+        `kernel:    ${body.kernel.release} ${body.kernel.version}`,
+        `os:        ${body.os_release.PRETTY_NAME ?? '(unknown)'}`,
+        `cpu:       ${body.cpu_arch}`,
+        `libc:      ${body.libc ? `${body.libc.name} ${body.libc.version}` : '(unknown)'}`,
+        'compilers:',
+        ...(body.compilers.length ? body.compilers.map((c) => `  ${c.name.padEnd(9)} ${c.version}`) : ['  (none found)']),
+        'build-affecting variables:',
+        ...(Object.keys(body.env_vars).length
+          ? Object.entries(body.env_vars).map(([k, v]) => `  ${k}=${typeof v === 'string' ? v : '(set; value not recorded)'}`)
+          : ['  (none set)']),
+        `tpm:       SEALED_TPM=${tpmSetting}; see \`sealed tpm status\``,
+      ];
+      return lines.join('\n');
+    });
+  },
+};

@@ -1,0 +1,95 @@
+// Calls one PEP 517/660 hook through Sealed's stdlib-only runner (python/sealed_hook_runner.py):
+// JSON in, JSON out, failures as data, turned into typed errors here.
+
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SealedError } from '../errors.js';
+import { run } from '../util/exec.js';
+import { pythonHelperPath } from '../util/paths.js';
+import type { BuildLog } from './log.js';
+
+export type HookName =
+  | 'get_requires_for_build_wheel'
+  | 'get_requires_for_build_sdist'
+  | 'get_requires_for_build_editable'
+  | 'prepare_metadata_for_build_wheel'
+  | 'prepare_metadata_for_build_editable'
+  | 'build_wheel'
+  | 'build_sdist'
+  | 'build_editable';
+
+export interface HookCall {
+  python: string;
+  tree: string;
+  backend: string;
+  backendPath: string[] | null;
+  env: NodeJS.ProcessEnv;
+  log: BuildLog;
+  timeoutMs?: number;
+}
+
+export type HookOutcome = { kind: 'ok'; value: unknown } | { kind: 'unsupported' };
+
+interface RunnerOutput {
+  return_val?: unknown;
+  unsupported?: boolean;
+  hook_missing?: boolean;
+  no_backend?: boolean;
+  backend_invalid?: boolean;
+  backend_error?: boolean;
+  traceback?: string;
+  exception?: string;
+  message?: string;
+}
+
+export async function callHook(call: HookCall, hook: HookName, kwargs: Record<string, unknown>, tmpRoot: string): Promise<HookOutcome> {
+  const control = await mkdtemp(join(tmpRoot, 'hook-'));
+  try {
+    await writeFile(join(control, 'input.json'), JSON.stringify({ build_backend: call.backend, backend_path: call.backendPath, kwargs }));
+    call.log.section(`hook ${hook} (${call.backend})`);
+    const res = await run(call.python, [pythonHelperPath('sealed_hook_runner.py'), hook, control], {
+      cwd: call.tree,
+      env: { ...call.env, PYTHONPATH: '', PYTHONNOUSERSITE: '1' },
+      timeoutMs: call.timeoutMs ?? 60 * 60 * 1000,
+      onOutput: (chunk) => call.log.write(chunk),
+      keepBytes: 64 * 1024,
+    });
+    let out: RunnerOutput;
+    try {
+      out = JSON.parse(await readFile(join(control, 'output.json'), 'utf8')) as RunnerOutput;
+    } catch {
+      throw new SealedError('BACKEND_FAILED', `The build backend ${call.backend} died during ${hook} (exit ${res.code ?? res.signal}) without reporting a result.`, {
+        log: call.log.path,
+        tail: call.log.tail(),
+        hint: `See the full output in ${call.log.path}.`,
+      });
+    }
+    if ('return_val' in out) return { kind: 'ok', value: out.return_val };
+    if (out.unsupported) return { kind: 'unsupported' };
+    if (out.no_backend) {
+      throw new SealedError('BACKEND_FAILED', `Cannot import the build backend "${call.backend}": ${lastLine(out.traceback)}`, {
+        log: call.log.path,
+        tail: tail(out.traceback),
+        hint: 'Check [build-system] build-backend and requires in pyproject.toml.',
+      });
+    }
+    if (out.backend_invalid) throw new SealedError('BACKEND_FAILED', `Invalid build backend: ${out.message ?? ''}`, { log: call.log.path });
+    if (out.hook_missing) throw new SealedError('BACKEND_FAILED', `The build backend ${call.backend} has no ${hook} hook.`, { log: call.log.path });
+    throw new SealedError('BACKEND_FAILED', `The build backend ${call.backend} failed in ${hook}: ${lastLine(out.traceback)}`, {
+      log: call.log.path,
+      tail: call.log.tail(),
+      traceback: out.traceback,
+      hint: `The backend's full output is in ${call.log.path}.`,
+    });
+  } finally {
+    await rm(control, { recursive: true, force: true });
+  }
+}
+
+function lastLine(text: string | undefined): string {
+  return (text ?? '').trim().split('\n').pop() ?? '';
+}
+
+function tail(text: string | undefined, lines = 20): string {
+  return (text ?? '').trim().split('\n').slice(-lines).join('\n');
+}

@@ -1,0 +1,28 @@
+// The backend's output goes to a log file that failures point to; the last lines are kept in memory.
+
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export class BuildLog {
+  private recent: string[] = [];
+
+  constructor(readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, '');
+  }
+
+  section(title: string): void {
+    this.write(Buffer.from(`\n===== ${title} =====\n`));
+  }
+
+  write(chunk: Buffer | string): void {
+    const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    appendFileSync(this.path, text);
+    this.recent.push(...text.split('\n'));
+    if (this.recent.length > 400) this.recent = this.recent.slice(-200);
+  }
+
+  tail(lines = 30): string {
+    return this.recent.filter((l) => l.trim()).slice(-lines).join('\n');
+  }
+}

@@ -1,0 +1,97 @@
+// The software part of the environment attestation. Every probe runs concurrently; the result is the
+// environment record's body. No secret value ever enters it: secret-looking variables are recorded as
+// present only, and credentials inside URLs are masked.
+
+import { readFile } from 'node:fs/promises';
+import { machine, release, version as kernelVersion } from 'node:os';
+import type { EnvironmentBody, ToolMeasurement } from '../chain/types.js';
+import { findExecutable, realpathOrSelf, run } from '../util/exec.js';
+import { hashFile } from '../util/hash-file.js';
+import { probePython } from './python.js';
+
+export const COMPILERS = ['cc', 'gcc', 'g++', 'clang', 'gfortran', 'rustc'] as const;
+
+const EXACT_VARS = new Set([
+  'CC', 'CXX', 'CPP', 'FC', 'F77', 'F90', 'AR', 'ARFLAGS', 'RANLIB', 'LD',
+  'CFLAGS', 'CPPFLAGS', 'CXXFLAGS', 'FFLAGS', 'FCFLAGS', 'LDFLAGS', 'LDSHARED', 'LDCXXSHARED', 'ARCHFLAGS',
+  'SOURCE_DATE_EPOCH', 'PYTHONHASHSEED', 'PYTHONPATH', 'PYTHONNOUSERSITE', 'PYTHONDONTWRITEBYTECODE', 'PYTHONOPTIMIZE',
+  'MAKEFLAGS', 'MFLAGS', 'MAKE', 'NINJA', 'RUSTFLAGS', 'MACOSX_DEPLOYMENT_TARGET', 'PKG_CONFIG', 'PKG_CONFIG_PATH',
+  'C_INCLUDE_PATH', 'CPLUS_INCLUDE_PATH', 'CPATH', 'LIBRARY_PATH', 'LD_LIBRARY_PATH', 'LD_PRELOAD', 'MAX_JOBS',
+  'NPY_NUM_BUILD_JOBS', 'OPENBLAS', 'BLAS', 'LAPACK', 'ATLAS', 'CUDA_HOME', 'CUDA_PATH', 'TMPDIR',
+]);
+
+const VAR_PREFIXES = [
+  'PIP_', 'SETUPTOOLS_', 'DISTUTILS_', 'CMAKE_', 'CARGO_', 'MATURIN_', 'PYO3_', 'SKBUILD_', 'MESON_', 'NPY_',
+  'HATCH_', 'FLIT_', 'PDM_', 'POETRY_', 'CIBW_', 'SCIKIT_BUILD_', 'CYTHON', 'SEALED_',
+];
+
+const SECRET_WORDS = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE/i;
+
+export function isBuildAffecting(name: string): boolean {
+  return EXACT_VARS.has(name) || VAR_PREFIXES.some((p) => name.startsWith(p));
+}
+
+/** The allowlisted variables, with secrets reduced to their presence and URL credentials masked. */
+export function measureEnvVars(env: NodeJS.ProcessEnv): EnvironmentBody['env_vars'] {
+  const out: EnvironmentBody['env_vars'] = {};
+  for (const name of Object.keys(env).sort()) {
+    const value = env[name];
+    if (value === undefined || !isBuildAffecting(name)) continue;
+    out[name] = SECRET_WORDS.test(name) ? { present: true } : maskUrlCredentials(value);
+  }
+  return out;
+}
+
+export function maskUrlCredentials(value: string): string {
+  return value.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1****@');
+}
+
+async function measureTool(name: string, env: NodeJS.ProcessEnv): Promise<ToolMeasurement | null> {
+  const found = findExecutable(name, env);
+  if (!found) return null;
+  const path = realpathOrSelf(found);
+  const [ver, digest] = await Promise.all([
+    run(found, ['--version'], { timeoutMs: 10_000, env }).catch(() => null),
+    hashFile(path).catch(() => null),
+  ]);
+  if (!ver || ver.code !== 0 || !digest) return null;
+  const firstLine = (ver.stdout || ver.stderr).split('\n').find((l) => l.trim()) ?? '';
+  return { name, path: found === path ? path : `${found} -> ${path}`, version: firstLine.trim().slice(0, 400), sha256: digest.sha256 };
+}
+
+async function osRelease(): Promise<Record<string, string>> {
+  const keep = ['ID', 'ID_LIKE', 'NAME', 'VERSION', 'VERSION_ID', 'VERSION_CODENAME', 'PRETTY_NAME', 'BUILD_ID'];
+  const text = await readFile('/etc/os-release', 'utf8').catch(() => readFile('/usr/lib/os-release', 'utf8').catch(() => ''));
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m && keep.includes(m[1]!)) out[m[1]!] = m[2]!.replace(/^["']|["']$/g, '');
+  }
+  return out;
+}
+
+export interface MeasureOptions {
+  python: string;
+  env?: NodeJS.ProcessEnv;
+  tpm: 'present' | 'absent';
+}
+
+export async function measureEnvironment(opts: MeasureOptions): Promise<EnvironmentBody> {
+  const env = opts.env ?? process.env;
+  const [py, compilers, osr] = await Promise.all([
+    probePython(opts.python).then(async (facts) => ({ facts, digest: await hashFile(facts.realpath) })),
+    Promise.all(COMPILERS.map((c) => measureTool(c, env))),
+    osRelease(),
+  ]);
+  return {
+    python: { path: py.facts.realpath, version: py.facts.version, implementation: py.facts.implementation, sha256: py.digest.sha256 },
+    pip_version: py.facts.pipVersion,
+    kernel: { release: release(), version: kernelVersion() },
+    os_release: osr,
+    cpu_arch: machine(),
+    libc: py.facts.libc,
+    compilers: compilers.filter((c): c is ToolMeasurement => c !== null),
+    env_vars: measureEnvVars(env),
+    tpm: opts.tpm,
+  };
+}

@@ -1,0 +1,249 @@
+// `sealed install`: resolve with pip, then for every distribution: reuse a valid stored seal and wheel
+// or fetch, verify, build and seal it; decide with pins and policy; and only when every one is accepted,
+// install exactly those wheels with pip (no index, no deps, hashes required). A refusal or failure
+// anywhere installs nothing and pins nothing.
+
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { SealedError, toSealedError } from '../errors.js';
+import { digestsEqual } from '../core/digest.js';
+import { pipEnvironment } from '../build/index.js';
+import { probePython } from '../env/index.js';
+import { findSdist } from '../index/index.js';
+import { buildAndSeal, logPathFor, prepareSource, withWorkDir, type PreparedSource } from '../pipeline/index.js';
+import { decide, type Decision, type PolicySettings, type Roster } from '../policy/index.js';
+import { Registry, type StoredSeal } from '../registry/index.js';
+import { verifySeal, type SealSummary } from '../seal/index.js';
+import type { TpmConfig } from '../tpm/index.js';
+import { hashFile } from '../util/hash-file.js';
+import { run } from '../util/exec.js';
+import { resolveWithPip, supportedTags, wheelMatchesTags, type PlannedDist } from './pip-resolve.js';
+
+export interface InstallOptions {
+  home: string;
+  requirements: string[];
+  indexUrl: string;
+  python: string;
+  noDeps: boolean;
+  dryRun: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  tpm: TpmConfig;
+  policy: { minSignatures?: number; trustedKeys?: Roster };
+  progress: (message: string) => void;
+  warn: (message: string) => void;
+}
+
+export type Action = 'build' | 'reuse';
+
+export interface PackageOutcome {
+  name: string;
+  version: string;
+  action: Action;
+  status: 'accepted' | 'refused' | 'failed' | 'planned' | 'skipped';
+  summary: SealSummary | null;
+  wheel: string | null;
+  decision: Decision | null;
+  error: SealedError | null;
+  log: string | null;
+}
+
+export interface InstallResult {
+  prefix: string;
+  python: string;
+  outcomes: PackageOutcome[];
+  alreadySatisfied: string[];
+  installed: boolean;
+  error: SealedError | null;
+}
+
+export async function installPackages(o: InstallOptions): Promise<InstallResult> {
+  const py = await probePython(o.python);
+  const requirements = await Promise.all(o.requirements.map(async (r) => ((await stat(resolve(o.cwd, r)).catch(() => null))?.isFile() ? resolve(o.cwd, r) : r)));
+  const registry = Registry.open(o.home);
+  try {
+    return await withWorkDir(o.home, 'install', async (workDir) => {
+      o.progress('resolving with pip');
+      const resolution = await resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir });
+      const tags = await supportedTags(o.python);
+      const policy = effectivePolicy(registry.policy(), o.policy);
+      const result: InstallResult = { prefix: py.prefix, python: o.python, outcomes: [], alreadySatisfied: resolution.alreadySatisfied, installed: false, error: null };
+
+      for (const dist of resolution.dists) {
+        if (result.error) {
+          result.outcomes.push(blank(dist, 'skipped'));
+          continue;
+        }
+        try {
+          result.outcomes.push(await processDist(dist, { o, registry, policy, tags, workDir, pythonVersion: py.version }));
+        } catch (e) {
+          const err = toSealedError(e);
+          result.outcomes.push({ ...blank(dist, 'failed'), error: err, log: typeof err.details.log === 'string' ? err.details.log : null });
+          result.error = err;
+        }
+        const last = result.outcomes[result.outcomes.length - 1]!;
+        if (last.status === 'refused' && !result.error) result.error = last.error;
+      }
+      if (result.error || o.dryRun || resolution.dists.length === 0) return result;
+
+      o.progress(`installing ${result.outcomes.length} sealed wheel(s) into ${py.prefix}`);
+      await pipInstallExactly(o, result.outcomes, workDir);
+      for (const out of result.outcomes) {
+        registry.applyDecision(out.decision!);
+        registry.recordInstallation({ prefix: py.prefix, chainHash: out.summary!.chainHash, python: py.realpath });
+      }
+      result.installed = true;
+      return result;
+    });
+  } finally {
+    registry.close();
+  }
+}
+
+function blank(dist: PlannedDist, status: PackageOutcome['status']): PackageOutcome {
+  return { name: dist.name, version: dist.version, action: 'build', status, summary: null, wheel: null, decision: null, error: null, log: null };
+}
+
+export function effectivePolicy(stored: PolicySettings, override: InstallOptions['policy']): PolicySettings {
+  return {
+    minSignatures: override.minSignatures ?? stored.minSignatures,
+    trustedKeys: override.trustedKeys ?? stored.trustedKeys,
+  };
+}
+
+interface DistContext {
+  o: InstallOptions;
+  registry: Registry;
+  policy: PolicySettings;
+  tags: Set<string> | null;
+  workDir: string;
+  pythonVersion: string;
+}
+
+async function processDist(dist: PlannedDist, c: DistContext): Promise<PackageOutcome> {
+  const { o, registry } = c;
+  const label = `${dist.name} ${dist.version}`;
+  // The source identity first: the index's listed SHA-256 (fail-closed), or the local file's.
+  let sourceSha256: string;
+  let candidate: Awaited<ReturnType<typeof findSdist>> | null = null;
+  if (dist.localSdist) {
+    sourceSha256 = (await hashFile(dist.localSdist)).sha256;
+  } else {
+    o.progress(`${label}: looking up the sdist`);
+    candidate = await findSdist(o.indexUrl, `${dist.name}==${dist.version}`, { pythonVersion: c.pythonVersion, warn: o.warn });
+    sourceSha256 = candidate.sha256.toLowerCase();
+  }
+
+  const reusable = await findReusable(registry, dist, sourceSha256, c);
+  if (c.o.dryRun) {
+    return { ...blank(dist, 'planned'), action: reusable ? 'reuse' : 'build', summary: reusable?.summary ?? null };
+  }
+
+  let own: { summary: SealSummary; wheel: string; log: string | null; action: Action };
+  if (reusable) {
+    own = { summary: reusable.summary, wheel: reusable.wheel, log: null, action: 'reuse' };
+  } else {
+    const logPath = logPathFor(o.home, `${dist.name}-${dist.version}`);
+    const built = await withWorkDir(o.home, dist.name, async (workDir) => {
+      const spec = dist.localSdist ? { kind: 'sdist' as const, path: dist.localSdist } : { kind: 'requirement' as const, requirement: `${dist.name}==${dist.version}` };
+      const source: PreparedSource = await prepareSource(spec, {
+        workDir,
+        indexUrl: o.indexUrl,
+        pythonVersion: c.pythonVersion,
+        warn: o.warn,
+        onProgress: (m) => o.progress(`${label}: ${m}`),
+      });
+      if (candidate && source.body.kind === 'index' && !digestsEqual(source.body.sha256, sourceSha256)) {
+        throw new SealedError('DIGEST_MISMATCH', `The sdist of ${label} changed on the index while Sealed was working.`, { expected: sourceSha256, found: source.body.sha256 });
+      }
+      const sealed = await buildAndSeal({
+        home: o.home,
+        python: o.python,
+        indexUrl: o.indexUrl,
+        source,
+        workDir,
+        env: o.env,
+        tpm: o.tpm,
+        logPath,
+        warn: o.warn,
+        onStage: (s) => o.progress(`${label}: ${s}`),
+      });
+      o.progress(`${label}: sealing`);
+      const wheel = registry.storeWheel(sealed.wheelPath, sealed.summary.artifact.sha256);
+      registry.storeSeal(sealed.seal);
+      return { summary: sealed.summary, wheel };
+    });
+    own = { ...built, log: logPath, action: 'build' };
+  }
+
+  const decision = decideFor(registry, dist, sourceSha256, own.summary, c.policy);
+  const ownCounted = decision.accepted && decision.counted.includes(own.summary.fingerprint);
+  const base = { name: dist.name, version: dist.version, action: own.action, summary: own.summary, wheel: own.wheel, decision, log: own.log };
+  if (ownCounted) return { ...base, status: 'accepted', error: null };
+  const error =
+    decision.error ??
+    new SealedError('UNTRUSTED_SIGNER', `${label}: the seals that meet the policy are by other keys; the wheel built here is sealed by ${own.summary.fingerprint}, which does not count.`, {
+      found: own.summary.fingerprint,
+      expected: decision.counted,
+    });
+  return { ...base, status: 'refused', error };
+}
+
+/** A stored seal by this machine's wheel store for the same name, version and source, still valid. */
+async function findReusable(registry: Registry, dist: PlannedDist, sourceSha256: string, c: DistContext): Promise<{ summary: SealSummary; wheel: string } | null> {
+  for (const stored of registry.sealsFor(dist.name, dist.version)) {
+    const s = stored.summary;
+    if (!digestsEqual(s.sourceSha256, sourceSha256) || !wheelMatchesTags(s.artifact.filename, c.tags)) continue;
+    const wheel = registry.wheelPath(s.artifact.sha256, s.artifact.filename);
+    if (!wheel) continue;
+    try {
+      const facts = await hashFile(wheel);
+      const summary = verifySeal(stored.seal, { artifact: facts });
+      const trial = decideFor(registry, dist, sourceSha256, summary, c.policy);
+      if (trial.accepted && trial.counted.includes(summary.fingerprint)) return { summary, wheel };
+    } catch {
+      /* not reusable: build afresh */
+    }
+  }
+  return null;
+}
+
+function decideFor(registry: Registry, dist: PlannedDist, sourceSha256: string, own: SealSummary, policy: PolicySettings): Decision {
+  const seals = validSeals(registry.sealsFor(dist.name, dist.version));
+  // The seal being installed goes first, so a first use pins the key that sealed what is installed.
+  const ordered = [own, ...seals.filter((s) => s.chainHash !== own.chainHash)];
+  return decide({
+    name: dist.name,
+    version: dist.version,
+    sourceSha256,
+    seals: ordered,
+    pins: registry.pinsFor(dist.name),
+    revoked: registry.revokedKeys(),
+    policy,
+  });
+}
+
+export function validSeals(stored: StoredSeal[]): SealSummary[] {
+  const out: SealSummary[] = [];
+  for (const s of stored) {
+    try {
+      out.push(verifySeal(s.seal));
+    } catch {
+      /* an invalid seal is evidence of nothing */
+    }
+  }
+  return out;
+}
+
+async function pipInstallExactly(o: InstallOptions, outcomes: PackageOutcome[], workDir: string): Promise<void> {
+  const reqFile = join(workDir, 'sealed-wheels.txt');
+  await writeFile(reqFile, outcomes.map((x) => `${x.wheel} --hash=sha256:${x.summary!.artifact.sha256}`).join('\n') + '\n');
+  const res = await run(o.python, ['-m', 'pip', 'install', '--no-index', '--no-deps', '--require-hashes', '--quiet', '-r', reqFile], {
+    env: pipEnvironment(o.env),
+    timeoutMs: 30 * 60 * 1000,
+  });
+  if (res.code !== 0) {
+    throw new SealedError('PIP_FAILED', `pip failed to install the sealed wheels: ${(res.stderr || res.stdout).trim().split('\n').slice(-8).join('\n')}`);
+  }
+}

@@ -1,0 +1,72 @@
+// Resolution is pip's job, never ours: `pip install --dry-run --report` with the target interpreter,
+// the one verified index, and pip's configuration files switched off.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SealedError } from '../errors.js';
+import { normalizeName } from '../core/names.js';
+import { pipEnvironment, type PipReport } from '../build/index.js';
+import { run } from '../util/exec.js';
+
+export interface PlannedDist {
+  name: string;
+  version: string;
+  requested: boolean;
+  /** A local sdist the user named (built from that file, not fetched). */
+  localSdist: string | null;
+}
+
+export interface Resolution {
+  dists: PlannedDist[];
+  /** Requested projects pip found already installed and satisfying; Sealed leaves them alone. */
+  alreadySatisfied: string[];
+}
+
+export async function resolveWithPip(opts: {
+  python: string;
+  requirements: string[];
+  indexUrl: string;
+  noDeps: boolean;
+  env: NodeJS.ProcessEnv;
+  workDir: string;
+}): Promise<Resolution> {
+  const report = join(opts.workDir, 'resolve-report.json');
+  const args = ['-m', 'pip', 'install', '--dry-run', '--quiet', '--report', report, '--index-url', opts.indexUrl];
+  if (opts.noDeps) args.push('--no-deps');
+  const res = await run(opts.python, [...args, '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000 });
+  if (res.code !== 0) {
+    const tail = (res.stderr || res.stdout).trim().split('\n').slice(-12).join('\n');
+    const noPip = /No module named pip/.test(res.stderr);
+    throw new SealedError(noPip ? 'PYTHON_MISSING' : 'PIP_FAILED', noPip ? `${opts.python} has no pip; Sealed resolves with the target environment's own pip.` : `pip could not resolve ${opts.requirements.join(' ')} against ${opts.indexUrl}:\n${tail}`, {
+      hint: noPip ? `Install pip into it (${opts.python} -m ensurepip) or pick another --python.` : 'Check the requirement and that the index has it.',
+    });
+  }
+  const parsed = JSON.parse(await readFile(report, 'utf8')) as PipReport;
+  const dists = parsed.install.map((item) => {
+    const url = item.download_info?.url ?? '';
+    const local = url.startsWith('file:') && item.is_direct ? fileURLToPath(url) : null;
+    return { name: normalizeName(item.metadata.name), version: item.metadata.version, requested: Boolean(item.requested), localSdist: local };
+  });
+  const planned = new Set(dists.map((d) => d.name));
+  const alreadySatisfied = opts.requirements
+    .filter((r) => !r.includes('/') && !/\.(tar\.gz|zip)$/i.test(r))
+    .map((r) => normalizeName(/^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(r.trim())?.[0] ?? r))
+    .filter((n) => !planned.has(n));
+  return { dists, alreadySatisfied };
+}
+
+/** The wheel tags the target interpreter accepts, most preferred first (from its own pip's packaging). */
+export async function supportedTags(python: string): Promise<Set<string> | null> {
+  const res = await run(python, ['-I', '-c', 'from pip._vendor.packaging.tags import sys_tags\nfor t in sys_tags(): print(t)'], { timeoutMs: 60_000 }).catch(() => null);
+  if (!res || res.code !== 0) return null;
+  return new Set(res.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+}
+
+export function wheelMatchesTags(filename: string, tags: Set<string> | null): boolean {
+  const parts = filename.replace(/\.whl$/, '').split('-');
+  const [py, abi, plat] = parts.slice(-3) as [string, string, string];
+  const combos = py.split('.').flatMap((p) => abi.split('.').flatMap((a) => plat.split('.').map((pl) => `${p}-${a}-${pl}`)));
+  if (!tags) return combos.some((c) => /^py3-none-any$/.test(c));
+  return combos.some((c) => tags.has(c));
+}
