@@ -108,9 +108,9 @@ export async function makeSdist(projectDir: string, spec: ProjectSpec, outDir: s
   const path = join(outDir, `${top}.tar.gz`);
   const pack = tar.pack();
   const done = pipeline(pack, createGzip(), createWriteStream(path));
-  pack.entry({ name: `${top}/PKG-INFO`, mode: 0o644 }, pkgInfo(spec));
+  pack.entry({ name: `${top}/PKG-INFO`, mode: 0o644, mtime: new Date('2024-01-01T00:00:00Z') }, pkgInfo(spec));
   for (const file of listFiles(projectDir).sort()) {
-    pack.entry({ name: `${top}/${relative(projectDir, file)}`, mode: 0o644, mtime: new Date(0) }, readFileSync(file));
+    pack.entry({ name: `${top}/${relative(projectDir, file)}`, mode: 0o644, mtime: new Date('2024-01-01T00:00:00Z') }, readFileSync(file));
   }
   pack.finalize();
   await done;
