@@ -6,11 +6,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { SealedError, toSealedError } from '../errors.js';
+import { isSealedError, SealedError, toSealedError } from '../errors.js';
 import { digestsEqual } from '../core/digest.js';
 import { pipEnvironment } from '../build/index.js';
 import { probePython } from '../env/index.js';
-import { findSdist } from '../index/index.js';
+import { findSdist, type SdistCandidate } from '../index/index.js';
 import { buildAndSeal, logPathFor, prepareSource, withWorkDir, type PreparedSource } from '../pipeline/index.js';
 import { decide, type Decision, type PolicySettings, type Roster } from '../policy/index.js';
 import { Registry, type StoredSeal } from '../registry/index.js';
@@ -64,8 +64,7 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
   const registry = Registry.open(o.home);
   try {
     return await withWorkDir(o.home, 'install', async (workDir) => {
-      o.progress('resolving with pip');
-      const resolution = await resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir });
+      const { resolution, candidates } = await resolveBuildable(o, requirements, workDir, py.version);
       const tags = await supportedTags(o.python);
       const policy = effectivePolicy(registry.policy(), o.policy);
       const result: InstallResult = { prefix: py.prefix, python: o.python, outcomes: [], alreadySatisfied: resolution.alreadySatisfied, installed: false, error: null };
@@ -76,7 +75,7 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
           continue;
         }
         try {
-          result.outcomes.push(await processDist(dist, { o, registry, policy, tags, workDir, pythonVersion: py.version }));
+          result.outcomes.push(await processDist(dist, candidates.get(dist.name) ?? null, { o, registry, policy, tags, workDir, pythonVersion: py.version }));
         } catch (e) {
           const err = toSealedError(e);
           result.outcomes.push({ ...blank(dist, 'failed'), error: err, log: typeof err.details.log === 'string' ? err.details.log : null });
@@ -121,19 +120,41 @@ interface DistContext {
   pythonVersion: string;
 }
 
-async function processDist(dist: PlannedDist, c: DistContext): Promise<PackageOutcome> {
+/**
+ * pip resolves (wheels allowed, so it can use their metadata and stay fast); every resolved version must
+ * then have an sdist on the index. Projects whose resolved version is wheel-only are resolved again with
+ * pip's --no-binary for just those projects, so pip picks versions Sealed can build. Bounded.
+ */
+async function resolveBuildable(o: InstallOptions, requirements: string[], workDir: string, pythonVersion: string) {
+  const noBinary: string[] = [];
+  for (let round = 0; ; round++) {
+    o.progress(round === 0 ? 'resolving with pip' : `resolving again with sdists only for ${noBinary.join(', ')}`);
+    const resolution = await resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, noBinary });
+    const candidates = new Map<string, SdistCandidate>();
+    const wheelOnly: string[] = [];
+    await Promise.all(
+      resolution.dists
+        .filter((d) => !d.localSdist)
+        .map(async (d) => {
+          try {
+            candidates.set(d.name, await findSdist(o.indexUrl, `${d.name}==${d.version}`, { pythonVersion, warn: o.warn }));
+          } catch (e) {
+            if (isSealedError(e, 'NO_SDIST') && !noBinary.includes(d.name) && round < 3) wheelOnly.push(d.name);
+            else throw e;
+          }
+        }),
+    );
+    if (wheelOnly.length === 0) return { resolution, candidates };
+    o.warn(`${wheelOnly.join(', ')}: the version pip chose has no sdist; resolving again among versions that have one.`);
+    noBinary.push(...wheelOnly);
+  }
+}
+
+async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, c: DistContext): Promise<PackageOutcome> {
   const { o, registry } = c;
   const label = `${dist.name} ${dist.version}`;
   // The source identity first: the index's listed SHA-256 (fail-closed), or the local file's.
-  let sourceSha256: string;
-  let candidate: Awaited<ReturnType<typeof findSdist>> | null = null;
-  if (dist.localSdist) {
-    sourceSha256 = (await hashFile(dist.localSdist)).sha256;
-  } else {
-    o.progress(`${label}: looking up the sdist`);
-    candidate = await findSdist(o.indexUrl, `${dist.name}==${dist.version}`, { pythonVersion: c.pythonVersion, warn: o.warn });
-    sourceSha256 = candidate.sha256.toLowerCase();
-  }
+  const sourceSha256 = candidate ? candidate.sha256.toLowerCase() : (await hashFile(dist.localSdist!)).sha256;
 
   const reusable = await findReusable(registry, dist, sourceSha256, c);
   if (c.o.dryRun) {

@@ -30,10 +30,13 @@ export async function resolveWithPip(opts: {
   noDeps: boolean;
   env: NodeJS.ProcessEnv;
   workDir: string;
+  /** Projects pip must take from sdists only (their newest wheel-only release cannot be built by Sealed). */
+  noBinary?: string[];
 }): Promise<Resolution> {
-  const report = join(opts.workDir, 'resolve-report.json');
+  const report = join(opts.workDir, `resolve-report-${(opts.noBinary ?? []).length}.json`);
   const args = ['-m', 'pip', 'install', '--dry-run', '--quiet', '--report', report, '--index-url', opts.indexUrl];
   if (opts.noDeps) args.push('--no-deps');
+  if (opts.noBinary?.length) args.push('--no-binary', opts.noBinary.join(','));
   const res = await run(opts.python, [...args, '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000 });
   if (res.code !== 0) {
     const tail = (res.stderr || res.stdout).trim().split('\n').slice(-12).join('\n');

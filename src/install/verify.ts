@@ -102,7 +102,7 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
         if (bad.length > 0) {
           throw new SealedError('INSTALLED_FILE_MISMATCH', `${inst.name}: ${bad.length} installed file(s) differ from the wheel's RECORD: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`, {
             files: bad,
-            hint: `Reinstall with \`sealed install --python ${o.python} ${inst.name}==${inst.version}\`.`,
+            hint: `Remove it (\`${o.python} -m pip uninstall -y ${inst.name}\`) and install it again with \`sealed install --python ${o.python} ${inst.name}==${inst.version}\`.`,
           });
         }
         check.checks.files = true;
