@@ -62,20 +62,31 @@ export interface PcrValue {
 }
 
 export interface TpmBody {
+  /** Where the evidence came from: "device:/dev/tpmrm0" or "swtpm:HOST:PORT". */
   transport: string;
+  /** TPM_PT_MANUFACTURER as text ("IFX", "INTC", "IBM" for swtpm). */
   manufacturer: string;
+  /** TPM_PT_VENDOR_STRING_1..4 ("SW TPM" for swtpm). */
+  vendor: string;
+  /** TPM_PT_FIRMWARE_VERSION_1 and _2 as four 16-bit numbers; the quote signs the same value. */
   firmware_version: string;
   pcr_bank: 'sha256';
+  /** Ascending by index; PCRs 0-7 always. */
   pcrs: PcrValue[];
   /** Hex of TPM2B_PUBLIC contents (TPMT_PUBLIC) of the attestation key. */
   attestation_key_public: string;
+  /** Hex of the attestation key's Name (nameAlg || hash of its TPMT_PUBLIC). */
   attestation_key_name: string;
   /** Hex of TPMS_ATTEST as returned by TPM2_Quote. */
   quote: string;
   /** Hex of the marshalled TPMT_SIGNATURE. */
   quote_signature: string;
+  /** The quote's extraData: derived from the chain of the records before the TPM record. */
   qualifying_data: string;
+  /** Hex of the endorsement key's TPMT_PUBLIC when the platform keeps it at its TCG handle, else null. */
   endorsement_key_public: string | null;
+  /** Hex of the endorsement key's DER certificate when it is in its TCG NV index, else null. */
+  endorsement_key_certificate: string | null;
 }
 
 export interface BuildRequirement {

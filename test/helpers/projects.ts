@@ -61,8 +61,16 @@ export function writeProject(parent: string, spec: ProjectSpec): string {
     case 'failing':
       files['pyproject.toml'] = `[build-system]\nrequires = []\nbuild-backend = "failing_backend"\nbackend-path = ["_backend"]\n\n${project}`;
       files['_backend/failing_backend.py'] = [
+        'import os',
         'def get_requires_for_build_wheel(config_settings=None):',
         '    return []',
+        '# Metadata works, so frontends can resolve; only the wheel build fails.',
+        'def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):',
+        `    d = os.path.join(metadata_directory, "${mod}-${spec.version}.dist-info")`,
+        '    os.makedirs(d)',
+        '    with open(os.path.join(d, "METADATA"), "w") as f:',
+        `        f.write("Metadata-Version: 2.1\\nName: ${spec.name}\\nVersion: ${spec.version}\\n")`,
+        `    return "${mod}-${spec.version}.dist-info"`,
         'def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):',
         '    print("compiling the flux capacitor")',
         '    raise RuntimeError("the fixture backend always fails")',
