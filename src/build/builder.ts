@@ -63,7 +63,8 @@ export async function buildWheel(req: BuildRequest): Promise<BuildResult> {
     req.log.section(`pip install ${what}: ${reqs.join(' ')}`);
     const res = await run(
       req.python,
-      ['-m', 'pip', '--python', envPython, 'install', '--quiet', '--report', report, ...indexArgs(req.indexUrl), '--', ...reqs],
+      // --no-compile: the build environment is thrown away, so byte-compiling it only costs time.
+      ['-m', 'pip', '--python', envPython, 'install', '--quiet', '--no-compile', '--report', report, ...indexArgs(req.indexUrl), '--', ...reqs],
       { env: pipEnvironment(req.env), timeoutMs: 30 * 60 * 1000, onOutput: (c) => req.log.write(c) },
     );
     if (res.code !== 0) {

@@ -26,6 +26,11 @@ export interface HookCall {
   env: NodeJS.ProcessEnv;
   log: BuildLog;
   timeoutMs?: number;
+  /**
+   * Run the hook with `env` exactly as given. The shim builds inside the frontend's own build environment,
+   * whose packages are reachable only through the PYTHONPATH (sitecustomize) overlay pip set up.
+   */
+  keepEnv?: boolean;
 }
 
 export type HookOutcome = { kind: 'ok'; value: unknown } | { kind: 'unsupported' };
@@ -49,7 +54,7 @@ export async function callHook(call: HookCall, hook: HookName, kwargs: Record<st
     call.log.section(`hook ${hook} (${call.backend})`);
     const res = await run(call.python, [pythonHelperPath('sealed_hook_runner.py'), hook, control], {
       cwd: call.tree,
-      env: { ...call.env, PYTHONPATH: '', PYTHONNOUSERSITE: '1' },
+      env: call.keepEnv ? call.env : { ...call.env, PYTHONPATH: '', PYTHONNOUSERSITE: '1' },
       timeoutMs: call.timeoutMs ?? 60 * 60 * 1000,
       onOutput: (chunk) => call.log.write(chunk),
       keepBytes: 64 * 1024,

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 
 export class BuildLog {
   private recent: string[] = [];
+  private readonly started = Date.now();
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -12,7 +13,7 @@ export class BuildLog {
   }
 
   section(title: string): void {
-    this.write(Buffer.from(`\n===== ${title} =====\n`));
+    this.write(Buffer.from(`\n===== [+${((Date.now() - this.started) / 1000).toFixed(2)}s] ${title} =====\n`));
   }
 
   write(chunk: Buffer | string): void {

@@ -110,9 +110,34 @@ export function signMessage(key: SigningKey, message: Uint8Array): Buffer {
 /** Never throws: a malformed key or signature is simply "not valid". */
 export function verifySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   try {
-    if (signature.length !== 64 || !isValidPublicKey(publicKey)) return false;
-    const keyObject = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
-    return edVerify(null, message, keyObject, signature);
+    if (signature.length !== 64) return false;
+    const keyObject = publicKeyObject(publicKey);
+    return keyObject !== null && edVerify(null, message, keyObject, signature);
+  } catch {
+    return false;
+  }
+}
+
+// A registry import verifies thousands of seals by a handful of keys: the point check (about 85 µs) and
+// the OpenSSL key object are made once per key. Bounded, so hostile input cannot grow it without limit.
+const keyCache = new Map<string, KeyObject | null>();
+const KEY_CACHE_LIMIT = 1024;
+
+function publicKeyObject(raw: Uint8Array): KeyObject | null {
+  if (raw.length !== 32) return null;
+  const hex = Buffer.from(raw).toString('hex');
+  let cached = keyCache.get(hex);
+  if (cached === undefined) {
+    cached = pointIsValid(hex) ? createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' }) : null;
+    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.delete(keyCache.keys().next().value as string);
+    keyCache.set(hex, cached);
+  }
+  return cached;
+}
+
+function pointIsValid(hex: string): boolean {
+  try {
+    return !ed25519.ExtendedPoint.fromHex(hex).isSmallOrder();
   } catch {
     return false;
   }
@@ -120,12 +145,7 @@ export function verifySignature(publicKey: Uint8Array, message: Uint8Array, sign
 
 /** A 32-byte encoding of a curve point that is not of small order. */
 export function isValidPublicKey(raw: Uint8Array): boolean {
-  if (raw.length !== 32) return false;
-  try {
-    return !ed25519.ExtendedPoint.fromHex(Buffer.from(raw).toString('hex')).isSmallOrder();
-  } catch {
-    return false;
-  }
+  return publicKeyObject(raw) !== null;
 }
 
 export type KeyReference = { kind: 'public'; raw: Buffer; fingerprint: string } | { kind: 'fingerprint'; fingerprint: string };

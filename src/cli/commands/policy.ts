@@ -1,3 +1,79 @@
-import { pending } from './_pending.js';
-export const show = pending('policy show');
-export const set = pending('policy set');
+// `sealed policy show` and `sealed policy set`: the accept policy stored in the registry.
+import { resolve } from 'node:path';
+import type { Command } from '../command.js';
+import { boolOption, stringOption } from '../command.js';
+import { SealedError } from '../../errors.js';
+import { RegistryReader } from '../../registry/reader.js';
+import type { PolicySettings } from '../../policy/decide.js';
+
+function policyData(p: PolicySettings): Record<string, unknown> {
+  return {
+    min_signatures: p.minSignatures,
+    trusted_keys: p.trustedKeys ? { source: p.trustedKeys.source, keys: [...p.trustedKeys.keys].map(([fingerprint, public_key]) => ({ fingerprint, public_key })) } : null,
+  };
+}
+
+function render(p: PolicySettings): string {
+  const lines = [
+    `min signatures: ${p.minSignatures} (distinct keys that must have sealed the same name, version and source SHA-256)`,
+    p.trustedKeys
+      ? `trusted keys:   ${p.trustedKeys.keys.size} from ${p.trustedKeys.source} (only these count; pins are not used)`
+      : 'trusted keys:   none (trust on first use: the keys of the first accepted install are pinned per package)',
+  ];
+  for (const [fp, key] of p.trustedKeys?.keys ?? []) lines.push(`  ${fp}  ${key}`);
+  return lines.join('\n');
+}
+
+export const show: Command = {
+  name: 'policy show',
+  usage: 'policy show [--json]',
+  summary: 'Shows the accept policy: how many distinct signers a package needs, and the trusted-keys roster if one is set.',
+  options: {},
+  async run(ctx) {
+    const reg = RegistryReader.openReader(ctx.home());
+    try {
+      const p = reg.policy();
+      ctx.out.result(policyData(p), () => render(p));
+    } finally {
+      reg.close();
+    }
+  },
+};
+
+export const set: Command = {
+  name: 'policy set',
+  usage: 'policy set [--min-signatures N] [--trusted-keys FILE | --clear-trusted-keys] [--json]',
+  summary:
+    'Sets the accept policy. --min-signatures N: N >= 1 distinct keys must have sealed the same name, version and source. --trusted-keys FILE: only the ed25519:<hex> keys listed in FILE count (stored in the registry). --clear-trusted-keys: back to trust on first use.',
+  options: { 'min-signatures': { type: 'string' }, 'trusted-keys': { type: 'string' }, 'clear-trusted-keys': { type: 'boolean' } },
+  async run(ctx, args) {
+    const minText = stringOption(args, 'min-signatures');
+    const rosterPath = stringOption(args, 'trusted-keys');
+    const clear = boolOption(args, 'clear-trusted-keys');
+    if (minText === undefined && rosterPath === undefined && !clear) {
+      throw new SealedError('USAGE', 'Nothing to set. Pass --min-signatures N, --trusted-keys FILE or --clear-trusted-keys.');
+    }
+    if (rosterPath !== undefined && clear) throw new SealedError('USAGE', '--trusted-keys and --clear-trusted-keys contradict each other; pass one.');
+    let minSignatures: number | undefined;
+    if (minText !== undefined) {
+      if (!/^[0-9]{1,6}$/.test(minText.trim()) || Number(minText) < 1) {
+        throw new SealedError('USAGE', `--min-signatures needs a whole number of at least 1; got "${minText}".`, { expected: 'an integer >= 1', found: minText });
+      }
+      minSignatures = Number(minText);
+    }
+    const { readTrustedKeysFile } = await import('../../policy/trusted-keys.js');
+    const trustedKeys = rosterPath !== undefined ? readTrustedKeysFile(resolve(ctx.cwd, rosterPath), ctx) : clear ? null : undefined;
+    const { Registry } = await import('../../registry/index.js');
+    const reg = Registry.open(ctx.home());
+    let p: PolicySettings;
+    try {
+      p = reg.setPolicy({ ...(minSignatures !== undefined ? { minSignatures } : {}), ...(trustedKeys !== undefined ? { trustedKeys } : {}) });
+    } finally {
+      reg.close();
+    }
+    if (p.trustedKeys && p.minSignatures > p.trustedKeys.keys.size) {
+      ctx.out.warn(`The policy needs ${p.minSignatures} signers but the roster lists only ${p.trustedKeys.keys.size} keys: no package can be accepted until you add keys or lower --min-signatures.`);
+    }
+    ctx.out.result(policyData(p), () => `policy saved\n${render(p)}`);
+  },
+};

@@ -1,0 +1,42 @@
+// Issue 2: `sealed build <sdist>` against `python -m pip wheel --no-deps <same sdist>`, same local index,
+// warm caches, pure-Python fixture (target ratio <= 1.10); environment measurement alone (target <= 300 ms).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { ensureWheelhouse } from '../test/helpers/wheelhouse.js';
+import { projectsFromFolder, startIndexServer } from '../test/helpers/index-server.js';
+import { fixtureSdist } from '../test/helpers/projects.js';
+import { cliPath, repoRoot } from '../test/helpers/paths.js';
+import { cleanEnv, median, report, timeCommand } from './lib.js';
+
+const runs = Number(process.argv[2] ?? 5);
+const work = mkdtempSync(join(tmpdir(), 'sealed-bench-build-'));
+const index = await startIndexServer({ projects: projectsFromFolder(ensureWheelhouse()) });
+try {
+  const sdist = await fixtureSdist(work, { backend: 'setuptools', name: 'bench-pure', version: '1.0.0' });
+  const env = cleanEnv({ PIP_CACHE_DIR: join(work, 'pip-cache') });
+  const sealedRun = (i: number) => timeCommand(process.execPath, [cliPath(), '--quiet', '--home', join(work, 'home'), 'build', sdist, '-o', join(work, `s${i}`), '--index-url', index.url], { env });
+  const pipRun = (i: number) => timeCommand('python3', ['-m', 'pip', 'wheel', '--quiet', '--no-deps', '--index-url', index.url, '-w', join(work, `p${i}`), sdist], { env });
+  await sealedRun(-1); // warm: the key, the registry, pip's HTTP cache
+  await pipRun(-1);
+  const s: number[] = [];
+  const p: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    s.push(await sealedRun(i));
+    p.push(await pipRun(i));
+  }
+  const sm = median(s);
+  const pm = median(p);
+  report('build (pure-Python sdist, warm caches)', sm, { name: 'pip wheel --no-deps', ms: pm }, 'ratio <= 1.10', sm / pm <= 1.1);
+
+  const envTimes: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const res = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'bench', 'measure-once.js')], { encoding: 'utf8', env });
+    envTimes.push(Number(res.stdout.trim()));
+  }
+  const em = median(envTimes);
+  report('environment measurement (fresh process, all probes)', em, null, '<= 300 ms', em <= 300);
+} finally {
+  await index.close();
+}

@@ -1,0 +1,190 @@
+// Export documents for team sharing: the format, reading one, and checking everything in it before
+// anything is written. Pure apart from reading the file.
+
+import { readFileSync } from 'node:fs';
+import { SealedError, type ErrorCode } from '../errors.js';
+import { assertSchema } from '../core/schema.js';
+import { assertSealShape, parseKeyReference, verifySeal, type Seal, type SealSummary } from '../seal/index.js';
+
+export const EXPORT_FORMAT = 'sealed-export';
+export const EXPORT_VERSION = 1;
+export const EXPORT_SCHEMA = 'export.v1.schema.json';
+const MAX_EXPORT_BYTES = 1024 * 1024 * 1024;
+
+export interface ExportPin {
+  name: string;
+  fingerprint: string;
+  public_key: string;
+  created: string;
+}
+
+export interface ExportRevocation {
+  fingerprint: string;
+  public_key: string | null;
+  revoked_at: string;
+}
+
+export interface ExportDocument {
+  format: typeof EXPORT_FORMAT;
+  version: typeof EXPORT_VERSION;
+  exported_at: string;
+  /** The package the export was limited to, or null for the whole registry. */
+  package: string | null;
+  /** Each is checked against the seal schema separately, so one bad seal is named, not the whole file. */
+  seals: unknown[];
+  pins: ExportPin[];
+  revocations: ExportRevocation[];
+}
+
+export interface Rejection {
+  kind: 'seal' | 'pin' | 'revocation';
+  /** Position in its array of the export. */
+  index: number;
+  code: ErrorCode;
+  message: string;
+  name?: string;
+  version?: string;
+  chainHash?: string;
+  fingerprint?: string;
+}
+
+export interface VerifiedSeal {
+  seal: Seal;
+  summary: SealSummary;
+}
+
+export interface ImportPlan {
+  source: string;
+  seals: VerifiedSeal[];
+  pins: ExportPin[];
+  revocations: ExportRevocation[];
+  /** Anything here means the import must write nothing. */
+  rejected: Rejection[];
+}
+
+export function parseExport(text: string, source: string): ExportDocument {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new SealedError('MALFORMED_INPUT', `${source} is not valid JSON (${(e as Error).message}); it may be truncated.`, {
+      step: 'parse',
+      hint: 'An export is written by `sealed registry export FILE`; ask for a fresh copy.',
+    });
+  }
+  assertSchema(EXPORT_SCHEMA, value, source, 'MALFORMED_INPUT');
+  return value as ExportDocument;
+}
+
+export function readExportFile(path: string): ExportDocument {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SealedError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `Cannot read the export ${path}: ${code ?? (e as Error).message}.`);
+  }
+  if (buf.length > MAX_EXPORT_BYTES) throw new SealedError('MALFORMED_INPUT', `${path} is ${buf.length} bytes; an export is at most ${MAX_EXPORT_BYTES}.`);
+  return parseExport(buf.toString('utf8'), path);
+}
+
+/** The outcome of checking one seal of an export (in this thread or in a verification worker). */
+export type SealCheck = { ok: true; summary: SealSummary } | { ok: false; code: ErrorCode; message: string };
+
+/** Schema, chain, signer key, signature, consistency and TPM evidence of one seal; never throws. */
+export function checkSeal(value: unknown, index: number): SealCheck {
+  try {
+    assertSealShape(value, `seal #${index + 1}`);
+    return { ok: true, summary: verifySeal(value) };
+  } catch (e) {
+    return { ok: false, ...describeFailure(e) };
+  }
+}
+
+/**
+ * Checks every seal (schema, chain, signer key, signature, consistency, TPM evidence), every pin (its
+ * fingerprint is its key's) and every revocation. Collects every problem instead of stopping at the first.
+ */
+export function planImport(doc: ExportDocument, source: string, onProgress?: (done: number, total: number) => void): ImportPlan {
+  const checks = doc.seals.map((value, index) => {
+    if (onProgress && index % 250 === 0) onProgress(index, doc.seals.length);
+    return checkSeal(value, index);
+  });
+  return assemblePlan(doc, source, checks);
+}
+
+/** Puts the seal checks together with the pin and revocation checks. */
+export function assemblePlan(doc: ExportDocument, source: string, checks: readonly SealCheck[]): ImportPlan {
+  const plan: ImportPlan = { source, seals: [], pins: [], revocations: [], rejected: [] };
+  doc.seals.forEach((value, index) => {
+    const check = checks[index]!;
+    if (check.ok) plan.seals.push({ seal: value as Seal, summary: check.summary });
+    else plan.rejected.push({ kind: 'seal', index, code: check.code, message: check.message, ...sealIdentity(value) });
+  });
+  doc.pins.forEach((pin, index) => {
+    const problem = keyProblem(pin.public_key, pin.fingerprint);
+    if (problem) plan.rejected.push({ kind: 'pin', index, code: 'MALFORMED_KEY', message: `pin for ${pin.name}: ${problem}`, name: pin.name, fingerprint: pin.fingerprint });
+    else plan.pins.push(pin);
+  });
+  doc.revocations.forEach((rev, index) => {
+    const problem = rev.public_key === null ? null : keyProblem(rev.public_key, rev.fingerprint);
+    if (problem) plan.rejected.push({ kind: 'revocation', index, code: 'MALFORMED_KEY', message: `revocation: ${problem}`, fingerprint: rev.fingerprint });
+    else plan.revocations.push(rev);
+  });
+  return plan;
+}
+
+/** The refusal for a plan with rejections: names each bad entry, says nothing was imported. */
+export function rejectionError(plan: ImportPlan): SealedError {
+  const shown = plan.rejected.slice(0, 10).map(describeRejection);
+  const more = plan.rejected.length > 10 ? `\n  ... and ${plan.rejected.length - 10} more` : '';
+  return new SealedError(
+    'IMPORT_REJECTED',
+    `${plan.source}: ${plan.rejected.length} of the entries failed verification, so nothing was imported:\n  ${shown.join('\n  ')}${more}`,
+    {
+      rejected: plan.rejected,
+      found: plan.rejected.length,
+      expected: 0,
+      hint: 'Ask the sender for a fresh export (sealed registry export FILE); a seal that fails here was changed after it was signed.',
+    },
+  );
+}
+
+export function describeRejection(r: Rejection): string {
+  const what =
+    r.kind === 'seal'
+      ? `seal #${r.index + 1}${r.name ? ` (${r.name} ${r.version ?? ''}${r.fingerprint ? `, signer ${r.fingerprint}` : ''})` : ''}`
+      : `${r.kind} #${r.index + 1}`;
+  return `${what}: ${r.code}: ${r.message}`;
+}
+
+function describeFailure(e: unknown): { code: ErrorCode; message: string } {
+  if (e instanceof SealedError) return { code: e.code, message: e.message };
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Best-effort identity of a seal that may not even be well formed, to name it in the report. */
+function sealIdentity(value: unknown): Pick<Rejection, 'name' | 'version' | 'chainHash' | 'fingerprint'> {
+  const out: Pick<Rejection, 'name' | 'version' | 'chainHash' | 'fingerprint'> = {};
+  if (!value || typeof value !== 'object') return out;
+  const v = value as { chain_hash?: unknown; signature?: { fingerprint?: unknown }; records?: unknown };
+  if (typeof v.chain_hash === 'string') out.chainHash = v.chain_hash.slice(0, 80);
+  if (v.signature && typeof v.signature.fingerprint === 'string') out.fingerprint = v.signature.fingerprint.slice(0, 80);
+  if (Array.isArray(v.records)) {
+    const pkg = v.records.find((r) => r && typeof r === 'object' && (r as { type?: unknown }).type === 'package') as { body?: { name?: unknown; version?: unknown } } | undefined;
+    if (typeof pkg?.body?.name === 'string') out.name = pkg.body.name.slice(0, 200);
+    if (typeof pkg?.body?.version === 'string') out.version = pkg.body.version.slice(0, 200);
+  }
+  return out;
+}
+
+function keyProblem(publicKey: string, fingerprint: string): string | null {
+  try {
+    const ref = parseKeyReference(publicKey, { allowBare: false });
+    if (ref.kind !== 'public') return `${publicKey} is not a public key`;
+    if (ref.fingerprint !== fingerprint) return `the fingerprint ${fingerprint} is not that of ${publicKey} (${ref.fingerprint})`;
+    return null;
+  } catch (e) {
+    return e instanceof SealedError ? e.message : String(e);
+  }
+}
