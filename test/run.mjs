@@ -21,9 +21,12 @@ function collect(dir) {
 ensurePrerequisites();
 const filter = process.env.SEALED_TEST_FILTER;
 const files = collect(testsDir).filter((f) => !filter || f.includes(filter)).sort();
+// The tests marked as needing the network (real PyPI) run by default, as in CI; SEALED_TEST_NETWORK=0 leaves them out offline.
+const env = { ...process.env, SEALED_TEST_NETWORK: process.env.SEALED_TEST_NETWORK ?? '1' };
 const node = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   cwd: root,
+  env,
 });
 let status = node.status ?? 1;
 

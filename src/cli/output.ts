@@ -49,7 +49,7 @@ export class Output {
   /** A one-line, self-overwriting status on a TTY; silent otherwise. */
   progress(message: string): void {
     if (!this.interactive || this.quiet) return;
-    const cols = (this.stderr as NodeJS.WriteStream).columns ?? 80;
+    const cols = (this.stderr as NodeJS.WriteStream).columns || 80; // a pty may report 0
     this.stderr.write(`\r\x1b[2K${message.slice(0, Math.max(10, cols - 1))}`);
     this.progressShown = true;
   }

@@ -4,12 +4,14 @@
 // anywhere installs nothing and pins nothing.
 
 import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { isSealedError, SealedError, toSealedError } from '../errors.js';
 import { digestsEqual } from '../core/digest.js';
 import { pipEnvironment } from '../build/index.js';
-import { probePython } from '../env/index.js';
+import { measureEnvironment, probePython } from '../env/index.js';
+import type { EnvironmentBody } from '../chain/types.js';
 import { findSdist, type SdistCandidate } from '../index/index.js';
 import { buildAndSeal, logPathFor, prepareSource, withWorkDir, type PreparedSource } from '../pipeline/index.js';
 import { decide, type Decision, type PolicySettings, type Roster } from '../policy/index.js';
@@ -36,6 +38,8 @@ export interface InstallOptions {
 }
 
 export type Action = 'build' | 'reuse';
+
+const BUILD_CONCURRENCY = Math.max(1, Math.min(4, availableParallelism()));
 
 export interface PackageOutcome {
   name: string;
@@ -64,26 +68,38 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
   const registry = Registry.open(o.home);
   try {
     return await withWorkDir(o.home, 'install', async (workDir) => {
+      const tagsPromise = supportedTags(o.python);
+      // The machine is the same for every package of one install: measure it once, while pip resolves.
+      const environment = measureEnvironment({ python: o.python, env: o.env, tpm: 'absent' });
+      environment.catch(() => undefined);
       const { resolution, candidates } = await resolveBuildable(o, requirements, workDir, py.version);
-      const tags = await supportedTags(o.python);
+      const tags = await tagsPromise;
       const policy = effectivePolicy(registry.policy(), o.policy);
       const result: InstallResult = { prefix: py.prefix, python: o.python, outcomes: [], alreadySatisfied: resolution.alreadySatisfied, installed: false, error: null };
 
-      for (const dist of resolution.dists) {
-        if (result.error) {
-          result.outcomes.push(blank(dist, 'skipped'));
-          continue;
+      // Builds are mostly single-threaded Python: one per core, in pip's order. After the first failure or
+      // refusal nothing new starts (what is running finishes and is reported).
+      const outcomes: PackageOutcome[] = new Array(resolution.dists.length);
+      let next = 0;
+      const worker = async () => {
+        for (let i = next++; i < resolution.dists.length; i = next++) {
+          const dist = resolution.dists[i]!;
+          if (result.error) {
+            outcomes[i] = blank(dist, 'skipped');
+            continue;
+          }
+          try {
+            outcomes[i] = await processDist(dist, candidates.get(dist.name) ?? null, { o, registry, policy, tags, workDir, pythonVersion: py.version, environment });
+            if (outcomes[i]!.status === 'refused') result.error ??= outcomes[i]!.error;
+          } catch (e) {
+            const err = toSealedError(e);
+            outcomes[i] = { ...blank(dist, 'failed'), error: err, log: typeof err.details.log === 'string' ? err.details.log : null };
+            result.error ??= err;
+          }
         }
-        try {
-          result.outcomes.push(await processDist(dist, candidates.get(dist.name) ?? null, { o, registry, policy, tags, workDir, pythonVersion: py.version }));
-        } catch (e) {
-          const err = toSealedError(e);
-          result.outcomes.push({ ...blank(dist, 'failed'), error: err, log: typeof err.details.log === 'string' ? err.details.log : null });
-          result.error = err;
-        }
-        const last = result.outcomes[result.outcomes.length - 1]!;
-        if (last.status === 'refused' && !result.error) result.error = last.error;
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(BUILD_CONCURRENCY, resolution.dists.length) }, worker));
+      result.outcomes = outcomes;
       if (result.error || o.dryRun || resolution.dists.length === 0) return result;
 
       o.progress(`installing ${result.outcomes.length} sealed wheel(s) into ${py.prefix}`);
@@ -118,6 +134,7 @@ interface DistContext {
   tags: Set<string> | null;
   workDir: string;
   pythonVersion: string;
+  environment: Promise<EnvironmentBody>;
 }
 
 /**
@@ -186,6 +203,7 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
         workDir,
         env: o.env,
         tpm: o.tpm,
+        environment: c.environment,
         logPath,
         warn: o.warn,
         onStage: (s) => o.progress(`${label}: ${s}`),

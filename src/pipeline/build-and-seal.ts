@@ -29,6 +29,8 @@ export interface BuildAndSealOptions {
   onStage?: (stage: string) => void;
   configSettings?: Record<string, string | string[]> | null;
   backendOverride?: BuildRequest['backendOverride'];
+  /** A measurement already taken for this interpreter and environment (one install measures once). */
+  environment?: Promise<EnvironmentBody>;
   /** Replaces the isolated-venv build (the shim builds inside the frontend's own build environment). */
   builder?: (req: BuildRequest) => Promise<BuildResult>;
 }
@@ -50,7 +52,10 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
   const tpm = await openTpm(o.tpm, o.warn);
   try {
     const startedAt = now();
-    const envPromise = measureEnvironment({ python: o.python, env: o.env, tpm: tpm ? 'present' : 'absent' });
+    const envPromise = (o.environment ?? measureEnvironment({ python: o.python, env: o.env, tpm: 'absent' })).then((body) => ({
+      ...body,
+      tpm: tpm ? ('present' as const) : ('absent' as const),
+    }));
     const buildPromise = (o.builder ?? buildWheel)({
       tree: o.source.tree,
       python: o.python,

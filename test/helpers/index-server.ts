@@ -24,7 +24,12 @@ export interface IndexFile {
   stallMs?: number;
   /** Fail this many requests with the given status before serving. */
   failFirst?: { count: number; status: number };
-  /** Extra path prefix so files live under /files/... like a CDN. */
+  /** Send the body without Content-Length (chunked), so only the bytes tell the size. */
+  chunked?: boolean;
+  /** With stallMs: send this many bytes first, then stall (a stall inside the body). */
+  stallAt?: number;
+  /** Listed instead of { sha256 }: e.g. { md5: '...' } for an index with other hashes only. */
+  listedHashes?: Record<string, string>;
 }
 
 export interface IndexServerOptions {
@@ -33,11 +38,25 @@ export interface IndexServerOptions {
   /** Replace the project page body (malformed-document tests). */
   rawProjectPage?: Record<string, { contentType: string; body: string; status?: number }>;
   apiVersion?: string;
+  /** List files with absolute URLs under this base (e.g. another server: files on another host). */
+  fileBaseUrl?: string;
+  /** Answer file requests with a 302 to the same path under this base. */
+  redirectFilesTo?: string;
+  /** Fail this many project-page requests with the given status before serving (by normalized name). */
+  pageFailFirst?: Record<string, { count: number; status: number }>;
+  /** Require HTTP Basic credentials on every request. */
+  basicAuth?: { user: string; password: string };
+  /** Stall project pages this long before answering. */
+  pageStallMs?: number;
 }
 
 export interface IndexServer {
   url: string; // http://127.0.0.1:PORT/simple/
+  /** http://127.0.0.1:PORT */
+  origin: string;
   requests: string[];
+  /** Request headers, in the same order as `requests`. */
+  headers: Record<string, string | string[] | undefined>[];
   close(): Promise<void>;
 }
 
@@ -64,7 +83,18 @@ export async function startIndexServer(opts: IndexServerOptions): Promise<IndexS
   const projects = new Map<string, IndexFile[]>(Object.entries(opts.projects).map(([k, v]) => [normalize(k), v]));
   const hashes = new Map<IndexFile, string>();
   const failures = new Map<IndexFile, number>();
+  const pageFailures = new Map<string, number>();
   const requests: string[] = [];
+  const headers: Record<string, string | string[] | undefined>[] = [];
+  // Stalls are timers; close() clears them so a stalled test server never keeps the process alive.
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (fn: () => void, ms: number) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
   const hashFor = (f: IndexFile) => {
     let h = hashes.get(f);
     if (!h) hashes.set(f, (h = sha256Of(f)));
@@ -74,6 +104,16 @@ export async function startIndexServer(opts: IndexServerOptions): Promise<IndexS
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(url.pathname);
+    headers.push({ ...req.headers });
+    if (opts.basicAuth) {
+      const want = `Basic ${Buffer.from(`${opts.basicAuth.user}:${opts.basicAuth.password}`).toString('base64')}`;
+      if (req.headers.authorization !== want) {
+        res.statusCode = 401;
+        res.setHeader('www-authenticate', 'Basic realm="index"');
+        res.end('credentials, please');
+        return;
+      }
+    }
     const parts = url.pathname.split('/').filter(Boolean);
     if (parts[0] === 'simple' && parts.length === 1) {
       res.setHeader('content-type', 'text/html');
@@ -82,63 +122,31 @@ export async function startIndexServer(opts: IndexServerOptions): Promise<IndexS
     }
     if (parts[0] === 'simple' && parts.length === 2) {
       const name = parts[1]!;
-      const raw = opts.rawProjectPage?.[normalize(name)];
-      if (raw) {
-        res.statusCode = raw.status ?? 200;
-        res.setHeader('content-type', raw.contentType);
-        res.end(raw.body);
+      const pf = opts.pageFailFirst?.[normalize(name)];
+      if (pf) {
+        const n = pageFailures.get(name) ?? 0;
+        if (n < pf.count) {
+          pageFailures.set(name, n + 1);
+          res.statusCode = pf.status;
+          res.end('try again');
+          return;
+        }
+      }
+      if (opts.pageStallMs) {
+        const ms = opts.pageStallMs;
+        later(() => servePage(name, req, res), ms);
         return;
       }
-      if (normalize(name) !== name) {
-        res.statusCode = 301;
-        res.setHeader('location', `/simple/${normalize(name)}/`);
-        res.end();
-        return;
-      }
-      const files = projects.get(name);
-      if (!files) {
-        res.statusCode = 404;
-        res.end('not found');
-        return;
-      }
-      const wantsJson = (req.headers.accept ?? '').includes('application/vnd.pypi.simple.v1+json');
-      const format = opts.format ?? 'both';
-      if ((format === 'json' || format === 'both') && (wantsJson || format === 'json')) {
-        res.setHeader('content-type', 'application/vnd.pypi.simple.v1+json');
-        res.end(
-          JSON.stringify({
-            meta: { 'api-version': opts.apiVersion ?? '1.1' },
-            name,
-            versions: [],
-            files: files.map((f) => {
-              const entry: Record<string, unknown> = { filename: f.filename, url: `../../files/${name}/${f.filename}` };
-              if (f.listedSha256 === 'empty') entry.hashes = {};
-              else if (f.listedSha256 !== null) entry.hashes = { sha256: f.listedSha256 ?? hashFor(f) };
-              if (f.listedSize !== null) entry.size = f.listedSize ?? sizeOf(f);
-              if (f.yanked) entry.yanked = f.yanked;
-              if (f.requiresPython) entry['requires-python'] = f.requiresPython;
-              return entry;
-            }),
-          }),
-        );
-        return;
-      }
-      res.setHeader('content-type', 'text/html');
-      res.end(
-        `<!DOCTYPE html><html><head><meta name="pypi:repository-version" content="${opts.apiVersion ?? '1.1'}"></head><body>\n` +
-          files
-            .map((f) => {
-              const hash = f.listedSha256 === null || f.listedSha256 === 'empty' ? '' : `#sha256=${f.listedSha256 ?? hashFor(f)}`;
-              const yanked = f.yanked ? ` data-yanked="${f.yanked === true ? '' : f.yanked}"` : '';
-              const rp = f.requiresPython ? ` data-requires-python="${f.requiresPython.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"` : '';
-              return `<a href="/files/${name}/${f.filename}${hash}"${yanked}${rp}>${f.filename}</a><br/>`;
-            })
-            .join('\n') +
-          '\n</body></html>',
-      );
+      servePage(name, req, res);
       return;
     }
     if (parts[0] === 'files' && parts.length === 3) {
+      if (opts.redirectFilesTo) {
+        res.statusCode = 302;
+        res.setHeader('location', `${opts.redirectFilesTo.replace(/\/$/, '')}${url.pathname}`);
+        res.end();
+        return;
+      }
       const f = projects.get(parts[1]!)?.find((x) => x.filename === decodeURIComponent(parts[2]!));
       if (!f) {
         res.statusCode = 404;
@@ -154,41 +162,131 @@ export async function startIndexServer(opts: IndexServerOptions): Promise<IndexS
           return;
         }
       }
-      const send = () => serveFile(f, res);
-      if (f.stallMs) setTimeout(send, f.stallMs);
+      const send = () => serveFile(f, res, later);
+      if (f.stallMs && f.stallAt === undefined) later(send, f.stallMs);
       else send();
       return;
     }
     res.statusCode = 404;
     res.end('not found');
   });
+
+  const fileHref = (name: string, f: IndexFile, fallback: string): string =>
+    opts.fileBaseUrl ? `${opts.fileBaseUrl.replace(/\/$/, '')}/files/${name}/${encodeURIComponent(f.filename)}` : fallback;
+
+  function servePage(name: string, req: IncomingMessage, res: ServerResponse): void {
+    const raw = opts.rawProjectPage?.[normalize(name)];
+    if (raw) {
+      res.statusCode = raw.status ?? 200;
+      res.setHeader('content-type', raw.contentType);
+      res.end(raw.body);
+      return;
+    }
+    if (normalize(name) !== name) {
+      res.statusCode = 301;
+      res.setHeader('location', `/simple/${normalize(name)}/`);
+      res.end();
+      return;
+    }
+    const files = projects.get(name);
+    if (!files) {
+      res.statusCode = 404;
+      res.end('not found');
+      return;
+    }
+    const wantsJson = (req.headers.accept ?? '').includes('application/vnd.pypi.simple.v1+json');
+    const format = opts.format ?? 'both';
+    if ((format === 'json' || format === 'both') && (wantsJson || format === 'json')) {
+      res.setHeader('content-type', 'application/vnd.pypi.simple.v1+json');
+      res.end(
+        JSON.stringify({
+          meta: { 'api-version': opts.apiVersion ?? '1.1' },
+          name,
+          versions: [],
+          files: files.map((f) => {
+            const entry: Record<string, unknown> = { filename: f.filename, url: fileHref(name, f, `../../files/${name}/${f.filename}`) };
+            if (f.listedHashes) entry.hashes = f.listedHashes;
+            else if (f.listedSha256 === 'empty') entry.hashes = {};
+            else if (f.listedSha256 !== null) entry.hashes = { sha256: f.listedSha256 ?? hashFor(f) };
+            if (f.listedSize !== null) entry.size = f.listedSize ?? sizeOf(f);
+            if (f.yanked) entry.yanked = f.yanked;
+            if (f.requiresPython) entry['requires-python'] = f.requiresPython;
+            return entry;
+          }),
+        }),
+      );
+      return;
+    }
+    res.setHeader('content-type', 'text/html');
+    res.end(
+      `<!DOCTYPE html><html><head><meta name="pypi:repository-version" content="${opts.apiVersion ?? '1.1'}"></head><body>\n` +
+        files
+          .map((f) => {
+            const listed = f.listedHashes ? Object.entries(f.listedHashes)[0] : undefined;
+            const hash = listed
+              ? `#${listed[0]}=${listed[1]}`
+              : f.listedSha256 === null || f.listedSha256 === 'empty'
+                ? ''
+                : `#sha256=${f.listedSha256 ?? hashFor(f)}`;
+            const yanked = f.yanked ? ` data-yanked="${f.yanked === true ? '' : f.yanked}"` : '';
+            const rp = f.requiresPython ? ` data-requires-python="${f.requiresPython.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"` : '';
+            return `<a href="${fileHref(name, f, `/files/${name}/${f.filename}`)}${hash}"${yanked}${rp}>${f.filename}</a><br/>`;
+          })
+          .join('\n') +
+        '\n</body></html>',
+    );
+    return;
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/simple/`,
+    origin: `http://127.0.0.1:${port}`,
     requests,
+    headers,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
 }
 
-function serveFile(f: IndexFile, res: ServerResponse): void {
+function serveFile(f: IndexFile, res: ServerResponse, later: (fn: () => void, ms: number) => void): void {
   res.setHeader('content-type', 'application/octet-stream');
-  if (f.path && !f.servedContent && f.truncateAt === undefined && !f.extraBytes) {
-    res.setHeader('content-length', String(statSync(f.path).size));
-    createReadStream(f.path).pipe(res);
+  if (f.path && !f.servedContent && f.truncateAt === undefined && !f.extraBytes && f.stallAt === undefined) {
+    if (!f.chunked) res.setHeader('content-length', String(statSync(f.path).size));
+    createReadStream(f.path, { highWaterMark: 1 << 20 }).pipe(res);
     return;
   }
   let body = f.servedContent ?? bytesOf(f) ?? readFileSync(f.path!);
   if (f.extraBytes) body = Buffer.concat([body, Buffer.alloc(f.extraBytes, 0x41)]);
+  if (f.stallAt !== undefined) {
+    // Headers and the first bytes, then silence: a stall inside the body.
+    if (!f.chunked) res.setHeader('content-length', String(body.length));
+    res.write(body.subarray(0, f.stallAt));
+    later(() => res.end(body.subarray(f.stallAt)), f.stallMs ?? 60_000);
+    return;
+  }
+  if (f.chunked && f.truncateAt === undefined) {
+    // No Content-Length: the client learns the size only by counting.
+    res.write(body);
+    res.end();
+    return;
+  }
+  if (f.truncateAt !== undefined && f.chunked) {
+    // No promised length and a clean end: a response that is simply short.
+    res.end(body.subarray(0, f.truncateAt));
+    return;
+  }
   if (f.truncateAt !== undefined) {
     // Promise the full length, then cut the connection: a truncated transfer.
     res.setHeader('content-length', String(body.length));
     res.write(body.subarray(0, f.truncateAt));
-    setTimeout(() => res.destroy(), 20);
+    later(() => res.destroy(), 20);
     return;
   }
   res.setHeader('content-length', String(body.length));

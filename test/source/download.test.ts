@@ -1,0 +1,241 @@
+import { describe, it, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createHash, randomBytes } from 'node:crypto';
+import { findSdist, type SdistCandidate } from '../../src/index/index.js';
+import { downloadVerified } from '../../src/source/index.js';
+import { configureHttp, resetHttp } from '../../src/index/transport.js';
+import { isSealedError, type ErrorCode } from '../../src/errors.js';
+import { startIndexServer, type IndexFile, type IndexServer } from '../helpers/index-server.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const quiet = { warn: () => undefined };
+const BODY = randomBytes(300_000);
+const OTHER = randomBytes(300_000);
+
+let root: string;
+let n = 0;
+const freshDir = () => join(root, `dest${n++}`);
+/** Whatever is in the folder, hidden files included (a leftover .part would show). */
+const contents = (dir: string): string[] => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+async function refusal(p: Promise<unknown>, code: ErrorCode): Promise<Record<string, unknown>> {
+  let details: Record<string, unknown> = {};
+  await assert.rejects(p, (e) => {
+    assert.ok(isSealedError(e), `expected a SealedError, got ${String(e)}`);
+    assert.equal(e.code, code, `expected ${code}, got ${e.code}: ${e.message}`);
+    details = e.details;
+    return true;
+  });
+  return details;
+}
+
+const servers: IndexServer[] = [];
+async function serve(file: Partial<IndexFile>, opts: Partial<Parameters<typeof startIndexServer>[0]> = {}): Promise<{ server: IndexServer; candidate: SdistCandidate }> {
+  const server = await startIndexServer({ projects: { demo: [{ filename: 'demo-1.0.tar.gz', content: BODY, ...file }] }, format: 'json', ...opts });
+  servers.push(server);
+  return { server, candidate: await findSdist(server.url, 'demo==1.0', quiet) };
+}
+const fileRequests = (s: IndexServer) => s.requests.filter((r) => r.startsWith('/files/')).length;
+
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'sealed-download-'));
+  configureHttp({ attempts: 3, backoffBaseMs: 5, backoffMaxMs: 20, headersTimeoutMs: 2_000, bodyIdleTimeoutMs: 2_000, connectTimeoutMs: 2_000 });
+});
+after(() => {
+  resetHttp();
+  rmSync(root, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe('downloadVerified', () => {
+  describe('when the index is honest', () => {
+    it('streams the file into place with its sha256 and size, reporting progress', async () => {
+      const { candidate } = await serve({});
+      const dest = freshDir();
+      const progress: [number, number | null][] = [];
+      const got = await downloadVerified(candidate, dest, { onProgress: (b, t) => progress.push([b, t]) });
+      assert.equal(got.path, join(dest, 'demo-1.0.tar.gz'));
+      assert.equal(got.sha256, sha(BODY));
+      assert.equal(got.size, BODY.length);
+      assert.deepEqual(readFileSync(got.path), BODY);
+      assert.deepEqual(contents(dest), ['demo-1.0.tar.gz']);
+      assert.ok(progress.length > 0);
+      assert.deepEqual(progress.at(-1), [BODY.length, BODY.length]);
+    });
+
+    it('asks for the bytes as stored (Accept-Encoding: identity)', async () => {
+      const { server, candidate } = await serve({});
+      await downloadVerified(candidate, freshDir());
+      assert.equal(server.headers.at(-1)?.['accept-encoding'], 'identity');
+    });
+
+    it('follows a redirect to another host', async () => {
+      const cdn = await startIndexServer({ projects: { demo: [{ filename: 'demo-1.0.tar.gz', content: BODY }] } });
+      servers.push(cdn);
+      const { candidate } = await serve({}, { redirectFilesTo: cdn.origin });
+      const got = await downloadVerified(candidate, freshDir());
+      assert.equal(got.sha256, sha(BODY));
+      assert.equal(fileRequests(cdn), 1);
+    });
+
+    it('retries a 500 and then succeeds', async () => {
+      const { server, candidate } = await serve({ failFirst: { count: 1, status: 500 } });
+      const got = await downloadVerified(candidate, freshDir());
+      assert.equal(got.sha256, sha(BODY));
+      assert.equal(fileRequests(server), 2);
+    });
+
+    it('works without a listed size (HTML index) and without Content-Length', async () => {
+      const { candidate } = await serve({ chunked: true }, { format: 'html' });
+      assert.equal(candidate.size, null);
+      const got = await downloadVerified(candidate, freshDir());
+      assert.equal(got.size, BODY.length);
+    });
+  });
+
+  describe('when the index misbehaves', () => {
+    it('refuses bytes that differ from the listed hash, once, keeping nothing (DIGEST_MISMATCH)', async () => {
+      const { server, candidate } = await serve({ servedContent: OTHER });
+      const dest = freshDir();
+      const details = await refusal(downloadVerified(candidate, dest), 'DIGEST_MISMATCH');
+      assert.equal(details.expected, sha(BODY));
+      assert.equal(details.found, sha(OTHER));
+      assert.deepEqual(contents(dest), []);
+      assert.equal(fileRequests(server), 1, 'a digest mismatch is never retried');
+    });
+
+    it('leaves an existing file of the same name untouched when the new one fails', async () => {
+      const { candidate } = await serve({ servedContent: OTHER });
+      const dest = freshDir();
+      mkdirSync(dest, { recursive: true });
+      writeFileSync(join(dest, 'demo-1.0.tar.gz'), 'previous');
+      await refusal(downloadVerified(candidate, dest), 'DIGEST_MISMATCH');
+      assert.equal(readFileSync(join(dest, 'demo-1.0.tar.gz'), 'utf8'), 'previous');
+      assert.deepEqual(contents(dest), ['demo-1.0.tar.gz']);
+    });
+
+    it('refuses a candidate without a sha256 before any request (NO_INDEX_HASH)', async () => {
+      const { server, candidate } = await serve({});
+      for (const sha256 of ['', 'abc', 'z'.repeat(64)]) {
+        await refusal(downloadVerified({ ...candidate, sha256 }, freshDir()), 'NO_INDEX_HASH');
+      }
+      assert.equal(fileRequests(server), 0);
+    });
+
+    it('refuses a size that disagrees with the listing (SIZE_MISMATCH)', async () => {
+      const { candidate } = await serve({ listedSize: BODY.length - 10 });
+      const dest = freshDir();
+      const details = await refusal(downloadVerified(candidate, dest), 'SIZE_MISMATCH');
+      assert.equal(details.expected, BODY.length - 10);
+      assert.deepEqual(contents(dest), []);
+    });
+
+    it('stops as soon as a body without Content-Length exceeds the listed size (SIZE_MISMATCH)', async () => {
+      const { server, candidate } = await serve({ listedSize: 1000, chunked: true });
+      const dest = freshDir();
+      await refusal(downloadVerified(candidate, dest), 'SIZE_MISMATCH');
+      assert.deepEqual(contents(dest), []);
+      assert.equal(fileRequests(server), 1);
+    });
+
+    it('refuses more bytes than listed (SIZE_MISMATCH), with or without Content-Length', async () => {
+      for (const chunked of [false, true]) {
+        const { candidate } = await serve({ extraBytes: 5000, chunked });
+        const dest = freshDir();
+        await refusal(downloadVerified(candidate, dest), 'SIZE_MISMATCH');
+        assert.deepEqual(contents(dest), []);
+      }
+    });
+
+    it('refuses a body that ends short of the listed size (SIZE_MISMATCH)', async () => {
+      const { candidate } = await serve({ truncateAt: 1000, chunked: true });
+      const dest = freshDir();
+      await refusal(downloadVerified(candidate, dest), 'SIZE_MISMATCH');
+      assert.deepEqual(contents(dest), []);
+    });
+
+    it('retries a truncated transfer, then gives up keeping nothing (NETWORK)', async () => {
+      const { server, candidate } = await serve({ truncateAt: 1000 });
+      const dest = freshDir();
+      await refusal(downloadVerified(candidate, dest), 'NETWORK');
+      assert.deepEqual(contents(dest), []);
+      assert.equal(fileRequests(server), 3);
+    });
+
+    it('gives up on a server that stalls before answering, within the timeouts (NETWORK)', async () => {
+      configureHttp({ headersTimeoutMs: 200, attempts: 2 });
+      try {
+        const { candidate } = await serve({ stallMs: 10_000 });
+        const dest = freshDir();
+        const t0 = Date.now();
+        await refusal(downloadVerified(candidate, dest), 'NETWORK');
+        assert.ok(Date.now() - t0 < 4_000, `took ${Date.now() - t0} ms`);
+        assert.deepEqual(contents(dest), []);
+      } finally {
+        configureHttp({ headersTimeoutMs: 2_000, attempts: 3 });
+      }
+    });
+
+    it('gives up on a body that stalls half-way, within the timeouts (NETWORK)', async () => {
+      configureHttp({ bodyIdleTimeoutMs: 200, attempts: 2 });
+      try {
+        const { candidate } = await serve({ stallAt: 100_000, stallMs: 10_000 });
+        const dest = freshDir();
+        const t0 = Date.now();
+        await refusal(downloadVerified(candidate, dest), 'NETWORK');
+        assert.ok(Date.now() - t0 < 4_000, `took ${Date.now() - t0} ms`);
+        assert.deepEqual(contents(dest), []);
+      } finally {
+        configureHttp({ bodyIdleTimeoutMs: 2_000, attempts: 3 });
+      }
+    });
+
+    it('does not retry a 404 (INDEX_ERROR)', async () => {
+      const { server, candidate } = await serve({});
+      const missing = { ...candidate, url: candidate.url.replace('demo-1.0.tar.gz', 'gone-1.0.tar.gz') };
+      await refusal(downloadVerified(missing, freshDir()), 'INDEX_ERROR');
+      assert.equal(fileRequests(server), 1);
+    });
+
+    it('refuses a file name that could leave the folder (INDEX_ERROR)', async () => {
+      const { candidate } = await serve({});
+      for (const filename of ['../demo-1.0.tar.gz', 'a/b.tar.gz', '..']) {
+        await refusal(downloadVerified({ ...candidate, filename }, freshDir()), 'INDEX_ERROR');
+      }
+      assert.deepEqual(contents(root).filter((f) => f.endsWith('.tar.gz')), []);
+    });
+
+    it('refuses a local file listed by a remote index (INDEX_ERROR)', async () => {
+      const { candidate } = await serve({});
+      await refusal(downloadVerified({ ...candidate, url: 'file:///etc/hostname' }, freshDir()), 'INDEX_ERROR');
+    });
+  });
+
+  describe('when the index is a file:// folder', () => {
+    it('copies and verifies the file, and refuses one that changed', async () => {
+      const dir = join(root, `fileindex${n++}`);
+      mkdirSync(join(dir, 'simple', 'demo'), { recursive: true });
+      writeFileSync(join(dir, 'demo-1.0.tar.gz'), BODY);
+      writeFileSync(join(dir, 'simple', 'demo', 'index.html'), `<a href="../../demo-1.0.tar.gz#sha256=${sha(BODY)}">demo-1.0.tar.gz</a>`);
+      const candidate = await findSdist(pathToFileURL(join(dir, 'simple')).href, 'demo', quiet);
+      const got = await downloadVerified(candidate, freshDir());
+      assert.equal(got.sha256, sha(BODY));
+      writeFileSync(join(dir, 'demo-1.0.tar.gz'), OTHER);
+      const dest = freshDir();
+      await refusal(downloadVerified(candidate, dest), 'DIGEST_MISMATCH');
+      assert.deepEqual(contents(dest), []);
+    });
+  });
+});
