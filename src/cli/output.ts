@@ -46,8 +46,15 @@ export class Output {
     this.stderr.write(`${this.paint('33', 'warning:')} ${message}\n`);
   }
 
-  /** A one-line, self-overwriting status on a TTY; silent otherwise. */
+  private readonly started = Date.now();
+
+  /** A one-line, self-overwriting status on a TTY; with --verbose, a timestamped line per stage instead. */
   progress(message: string): void {
+    if (this.verbose && !this.quiet) {
+      this.clearProgress();
+      this.stderr.write(`[+${((Date.now() - this.started) / 1000).toFixed(2)}s] ${message}\n`);
+      return;
+    }
     if (!this.interactive || this.quiet) return;
     const cols = (this.stderr as NodeJS.WriteStream).columns || 80; // a pty may report 0
     this.stderr.write(`\r\x1b[2K${message.slice(0, Math.max(10, cols - 1))}`);
