@@ -1,2 +1,98 @@
-import { pending } from './_pending.js';
-export const command = pending('backend-build');
+import type { Command, Context, ParsedArgs } from '../command.js';
+import { boolOption, stringOption } from '../command.js';
+import { tpmConfigFromEnv } from '../../tpm/index.js';
+import { backendBuild, parseBackendBuildArgs } from '../../shim/index.js';
+
+export const command: Command = {
+  name: 'backend-build',
+  usage:
+    'backend-build --source DIR --wheel-dir DIR --backend SPEC --python EXE [--backend-path P]... [--config-settings JSON] [--seal-dir DIR] [--sdist-sha256 HEX] [--metadata-dir DIR] [--inventory-on-stdin] [--json]',
+  summary:
+    'Used by the sealed-backend PEP 517 shim: runs the real backend\'s build_wheel in the frontend\'s build environment (that interpreter, that environment), seals the wheel, writes <wheel>.seal.json beside it and into --seal-dir, and stores both in the registry. Prints the wheel\'s file name.',
+  options: {
+    source: { type: 'string' },
+    'wheel-dir': { type: 'string' },
+    backend: { type: 'string' },
+    'backend-path': { type: 'string', multiple: true },
+    'config-settings': { type: 'string' },
+    python: { type: 'string' },
+    'seal-dir': { type: 'string' },
+    'sdist-sha256': { type: 'string' },
+    'metadata-dir': { type: 'string' },
+    'inventory-on-stdin': { type: 'boolean' },
+  },
+  async run(ctx, args) {
+    // Read from the start: the shim writes it while this process loads.
+    const inventory = boolOption(args, 'inventory-on-stdin') ? readStdin() : undefined;
+    inventory?.catch(() => undefined);
+    try {
+      await sealOne(ctx, args, inventory);
+    } finally {
+      // Nothing more is read; an open stdin must not keep this process alive after a failure.
+      if (inventory) process.stdin.destroy();
+    }
+  },
+};
+
+async function sealOne(ctx: Context, args: ParsedArgs, inventory: Promise<string> | undefined): Promise<void> {
+  const out = ctx.out;
+  const backendPath = listOption(args, 'backend-path');
+  const request = parseBackendBuildArgs(
+    {
+      source: stringOption(args, 'source'),
+      wheelDir: stringOption(args, 'wheel-dir'),
+      sealDir: stringOption(args, 'seal-dir'),
+      backend: stringOption(args, 'backend'),
+      ...(backendPath ? { backendPath } : {}),
+      configSettings: stringOption(args, 'config-settings'),
+      python: stringOption(args, 'python'),
+      metadataDir: stringOption(args, 'metadata-dir'),
+      sdistSha256: stringOption(args, 'sdist-sha256'),
+    },
+    ctx.env,
+  );
+  const r = await backendBuild({
+    ...request,
+    home: ctx.home(),
+    env: ctx.env,
+    tpm: tpmConfigFromEnv(ctx.env),
+    ...(inventory ? { inventory } : {}),
+    warn: (m) => out.warn(m, m),
+    onStage: (s) => out.progress(`sealed: ${s}`),
+    // The frontend shows the backend hook's stderr; stdout stays this command's one JSON document.
+    onBackendOutput: (chunk) => process.stderr.write(chunk),
+  });
+  const s = r.summary;
+  out.result(
+    {
+      wheel: r.wheel,
+      wheel_path: r.wheelPath,
+      seal: r.sealPath,
+      seal_copy: r.sealCopy,
+      stored_wheel: r.storedWheel,
+      package: { name: s.name, version: s.version },
+      artifact: s.artifact,
+      chain_hash: s.chainHash,
+      signer: { public_key: s.publicKey, fingerprint: s.fingerprint },
+      source: s.source,
+      tpm: s.hasTpm,
+      log: r.log,
+    },
+    () =>
+      [`sealed ${s.name} ${s.version}`, `  wheel: ${r.wheelPath}`, `  seal:  ${r.sealPath}`, ...(r.sealCopy && r.sealCopy !== r.sealPath ? [`  copy:  ${r.sealCopy}`] : [])].join('\n'),
+  );
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (c: Buffer) => chunks.push(c));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}
+
+function listOption(args: ParsedArgs, name: string): string[] | undefined {
+  const v = args.values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : undefined;
+}

@@ -1,0 +1,112 @@
+// Issue 7: `python -m build --wheel` of a pure-Python project whose build backend is sealed_backend
+// (wrapping its real backend), against the same project built by that real backend directly; same local
+// index, warm pip cache, median of N interleaved runs (target ratio <= 1.15). Then where the extra time
+// goes: Node's start, the environment measurement, the source digest, the build-environment inventory,
+// the registry, each timed on its own.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliPath, repoRoot } from '../test/helpers/paths.js';
+import { nodeCli, startShimIndex, writeShimProject, type RealBackend } from '../test/shim/helpers.js';
+import { cleanEnv, median, report, timeCommand } from './lib.js';
+
+const runs = Number(process.argv[2] ?? 5);
+const TARGET = 1.15;
+const REAL: Record<'flit' | 'setuptools', { requires: string; backend: string }> = {
+  flit: { requires: 'flit_core>=3.4,<5', backend: 'flit_core.buildapi' },
+  setuptools: { requires: 'setuptools>=61', backend: 'setuptools.build_meta' },
+};
+
+/** The same project twice: once through sealed_backend, once with the real backend named directly. */
+function projects(work: string, backend: 'flit' | 'setuptools'): { shim: string; direct: string } {
+  const spec = { backend: backend as RealBackend, name: 'bench-shim', version: '1.0.0' };
+  const shim = writeShimProject(join(work, `${backend}-shim`), spec);
+  const direct = writeShimProject(join(work, `${backend}-direct`), spec);
+  const pyproject = join(direct, 'pyproject.toml');
+  const real = REAL[backend];
+  writeFileSync(
+    pyproject,
+    readFileSync(pyproject, 'utf8')
+      .replace(`requires = ["sealed-backend", "${real.requires}"]`, `requires = ["${real.requires}"]`)
+      .replace('build-backend = "sealed_backend"', `build-backend = "${real.backend}"`)
+      .replace(/\[tool\.sealed\]\nbackend = "[^"]*"\n/, ''),
+  );
+  return { shim, direct };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'sealed-bench-shim-'));
+const index = await startShimIndex();
+let over = false;
+try {
+  const env = cleanEnv({
+    PIP_INDEX_URL: index.url,
+    PIP_CACHE_DIR: join(work, 'pip-cache'),
+    SEALED_HOME: join(work, 'home'),
+    SEALED_NODE_CLI: nodeCli(),
+  });
+  const build = (project: string, out: string) => timeCommand('python3', ['-m', 'build', '--wheel', '--outdir', out], { cwd: project, env });
+
+  for (const backend of ['flit', 'setuptools'] as const) {
+    const p = projects(work, backend);
+    await build(p.shim, join(work, `${backend}-warm-s`)); // warm: the key, the registry, pip's cache
+    await build(p.direct, join(work, `${backend}-warm-d`));
+    const s: number[] = [];
+    const d: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      s.push(await build(p.shim, join(work, `${backend}-s${i}`)));
+      d.push(await build(p.direct, join(work, `${backend}-d${i}`)));
+    }
+    const sm = median(s);
+    const dm = median(d);
+    report(`python -m build --wheel, pure-Python, ${backend} (shim vs direct)`, sm, { name: `${REAL[backend].backend} directly`, ms: dm }, `ratio <= ${TARGET}`, sm / dm <= TARGET);
+    if (sm / dm > TARGET) over = true;
+  }
+
+  // Where the extra time goes. Each part runs in the frontend's build, in this order or concurrently:
+  // node start and module load; source digest; (environment measurement || backend build || inventory);
+  // signing and self-check; registry.
+  const parts: [string, string[]][] = [
+    ['node start + backend-build modules', ['-e', `await import(${JSON.stringify(join(repoRoot(), 'dist', 'src', 'cli', 'commands', 'backend-build.js'))})`]],
+    ['sealed --version (node start + CLI frame)', [cliPath(), '--version']],
+  ];
+  for (const [what, args] of parts) {
+    const t: number[] = [];
+    for (let i = 0; i < runs; i++) t.push(await timeCommand(process.execPath, args, { env }));
+    console.log(`  ${what}: ${median(t).toFixed(0)} ms`);
+  }
+  const envTimes: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    // A fresh process each time: the interpreter probe is cached per process.
+    const res = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'bench', 'measure-once.js')], { encoding: 'utf8', env });
+    envTimes.push(Number(res.stdout.trim()));
+  }
+  console.log(`  environment measurement (fresh process: python probe, compilers, os): ${median(envTimes).toFixed(0)} ms`);
+  const schemaTimes: number[] = [];
+  const schemaModule = JSON.stringify(join(repoRoot(), 'dist', 'src', 'core', 'schema.js'));
+  for (let i = 0; i < runs; i++) {
+    const script = `const s = await import(${schemaModule}); const t = performance.now(); s.schemaErrors('seal.v1.schema.json', null); console.log(performance.now() - t);`;
+    schemaTimes.push(Number(spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env }).stdout.trim()));
+  }
+  console.log(`  seal schema validator compile (once per process; hidden behind the backend's run): ${median(schemaTimes).toFixed(0)} ms`);
+  const { treeIdentity } = await import('../src/build/index.js');
+  const { importableDistributions } = await import('../src/shim/index.js');
+  const { Registry } = await import('../src/registry/index.js');
+  const inProcess: [string, () => Promise<unknown>][] = [
+    ['source tree digest', () => treeIdentity(projects(mkdtempSync(join(work, 'tree-')), 'flit').shim)],
+    ['build-environment inventory as its own process (the shim computes it in its hook process instead)', () => importableDistributions('python3', { ...env, PYTHONPATH: '' }, work)],
+    ['registry open + close', async () => Registry.open(join(work, 'home')).close()],
+  ];
+  for (const [what, fn] of inProcess) {
+    const t: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const start = process.hrtime.bigint();
+      await fn();
+      t.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    console.log(`  ${what}: ${median(t).toFixed(0)} ms`);
+  }
+} finally {
+  await index.close();
+}
+process.exitCode = over ? 1 : 0;
