@@ -1,22 +1,44 @@
 // JSON Schema validation (ajv) for every document Sealed reads from outside: seals, exports.
 // Collects every invalid path into one error, so a user sees all that is wrong at once.
 
-import { readFileSync } from 'node:fs';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { ErrorObject } from 'ajv';
 import { SealedError, type ErrorCode } from '../errors.js';
-import { schemaPath } from '../util/paths.js';
+import { packageRoot, schemaPath } from '../util/paths.js';
 
-const Ajv = AjvModule.default ?? (AjvModule as unknown as typeof AjvModule.default);
-const compiled = new Map<string, ValidateFunction>();
+interface Validator {
+  (value: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
 
-function validatorFor(file: string): ValidateFunction {
+const compiled = new Map<string, Validator>();
+const requireCjs = createRequire(import.meta.url);
+
+function validatorFor(file: string): Validator {
   let v = compiled.get(file);
   if (!v) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    v = ajv.compile(JSON.parse(readFileSync(schemaPath(file), 'utf8')));
+    const text = readFileSync(schemaPath(file), 'utf8');
+    v = precompiled(file, text) ?? compileNow(text);
     compiled.set(file, v);
   }
   return v;
+}
+
+// The build (scripts/compile-schemas.mjs) precompiles each schema; used only when made from this exact schema.
+function precompiled(file: string, text: string): Validator | null {
+  const path = join(packageRoot(), 'dist', 'schemas', file.replace(/\.schema\.json$/, '.validate.cjs'));
+  if (!existsSync(path)) return null;
+  const mod = requireCjs(path) as Validator & { schemaSha256?: string };
+  return mod.schemaSha256 === createHash('sha256').update(text).digest('hex') ? mod : null;
+}
+
+function compileNow(text: string): Validator {
+  const AjvModule = requireCjs('ajv') as { default: new (opts: object) => { compile(schema: unknown): Validator } };
+  const ajv = new AjvModule.default({ allErrors: true, strict: true, allowUnionTypes: true });
+  return ajv.compile(JSON.parse(text));
 }
 
 export function schemaErrors(file: string, value: unknown): string[] {
@@ -36,14 +58,14 @@ export function assertSchema(file: string, value: unknown, what: string, code: E
   }
 }
 
-// oneOf failures report every branch; keep the deepest, most specific messages.
+// oneOf failures report every branch; keep the specific messages, each once.
 function summarize(errors: ErrorObject[]): string[] {
   const specific = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'if');
-  const deepest = new Map<string, string>();
+  const messages = new Set<string>();
   for (const e of specific.length > 0 ? specific : errors) {
     const path = e.instancePath || '/';
     const detail = e.keyword === 'additionalProperties' ? `unexpected property "${String(e.params.additionalProperty)}"` : e.message ?? 'invalid';
-    if (!deepest.has(path)) deepest.set(path, `${path} ${detail}`);
+    messages.add(`${path} ${detail}`);
   }
-  return [...deepest.values()];
+  return [...messages];
 }

@@ -67,6 +67,8 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
       ...(o.backendOverride ? { backendOverride: o.backendOverride } : {}),
       ...(o.onStage ? { onStage: o.onStage } : {}),
     });
+    // Awaited below; a backend that fails while the measurement still runs must not be an unhandled rejection.
+    buildPromise.catch(() => undefined);
     // The quote binds package, source and environment; when the package is known before the build,
     // it is taken while the backend runs so the TPM adds no wall time.
     const early = o.source.declared;

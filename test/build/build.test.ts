@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -125,6 +125,19 @@ describe('when the build cannot succeed', () => {
       assert.doesNotMatch(res.stderr, /\n\s+at .*\.js:\d+/, 'no stack trace');
     });
   }
+
+  it('when the backend fails while the environment is still being measured, exits 3 cleanly', async () => {
+    const dir = mkdtempSync(join(work, 'slow-measure-'));
+    // A compiler on PATH that takes seconds to say its version keeps the measurement busy past the failure.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'cc'), '#!/bin/sh\nsleep 3\necho "slow cc 1.0"\n', { mode: 0o755 });
+    const sdist = await fixtureSdist(dir, { backend: 'failing', name: 'demo-fast-fail', version: '1.0.0' });
+    const res = await build(sdist, join(dir, 'home'), join(dir, 'out'), { PATH: `${bin}:${process.env.PATH}` });
+    assert.equal(res.status, 3, res.stderr);
+    assert.equal(res.json.error.code, 'BACKEND_FAILED');
+    assert.doesNotMatch(res.stderr, /\n\s+at .*\.js:\d+/, 'no stack trace');
+  });
 
   it('when the signing key is readable by others, refuses before building and writes nothing', async () => {
     const dir = mkdtempSync(join(work, 'perm-'));

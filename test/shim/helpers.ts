@@ -51,29 +51,10 @@ export async function shimWheel(): Promise<string> {
   return join(dir, built);
 }
 
-// hatchling's get_requires_for_build_editable always asks for editables~=0.3, which the shared wheelhouse
-// (test/fixtures/build-backends.txt) does not pin yet; fetched once like the wheelhouse, into its own folder.
-const SHIM_EXTRAS = ['editables==0.6'];
-
-function ensureShimExtras(): string {
-  const dir = join(repoRoot(), '.cache', 'shim-extras');
-  mkdirSync(dir, { recursive: true });
-  const have = readdirSync(dir).map((f) => f.toLowerCase().replace(/_/g, '-'));
-  const missing = SHIM_EXTRAS.filter((req) => !have.some((f) => f.startsWith(req.replace('==', '-') + '-')));
-  if (missing.length > 0) {
-    execFileSync(
-      'python3',
-      ['-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary', ':all:', '--index-url', 'https://pypi.org/simple/', '-d', dir, ...missing],
-      { stdio: ['ignore', 'inherit', 'inherit'], env: frontendEnv({ PIP_FIND_LINKS: '', PIP_EXTRA_INDEX_URL: '' }) },
-    );
-  }
-  return dir;
-}
-
 /** The real backends plus sealed-backend (and any extra files) on one local index. */
 export async function startShimIndex(extra: Record<string, IndexFile[]> = {}): Promise<IndexServer> {
   const wheel = await shimWheel();
-  const projects = { ...projectsFromFolder(ensureWheelhouse()), ...projectsFromFolder(ensureShimExtras()) };
+  const projects = projectsFromFolder(ensureWheelhouse());
   projects['sealed-backend'] = [{ filename: wheel.split('/').pop()!, path: wheel }];
   return startIndexServer({ projects: { ...projects, ...extra } });
 }
