@@ -7,6 +7,16 @@ import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 
+/** The hooks of the fixture backend that always fails: it prints, then raises. */
+export const FAILING_BUILD_HOOKS = [
+  'def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):',
+  '    print("compiling the flux capacitor")',
+  '    raise RuntimeError("the fixture backend always fails")',
+  'def build_sdist(sdist_directory, config_settings=None):',
+  '    raise RuntimeError("no sdist either")',
+  '',
+].join('\n');
+
 export type Backend = 'setuptools' | 'flit' | 'hatchling' | 'setuptools-cext' | 'legacy' | 'failing' | 'no-backend';
 
 export interface ProjectSpec {
@@ -71,12 +81,7 @@ export function writeProject(parent: string, spec: ProjectSpec): string {
         '    with open(os.path.join(d, "METADATA"), "w") as f:',
         `        f.write("Metadata-Version: 2.1\\nName: ${spec.name}\\nVersion: ${spec.version}\\n")`,
         `    return "${mod}-${spec.version}.dist-info"`,
-        'def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):',
-        '    print("compiling the flux capacitor")',
-        '    raise RuntimeError("the fixture backend always fails")',
-        'def build_sdist(sdist_directory, config_settings=None):',
-        '    raise RuntimeError("no sdist either")',
-        '',
+        FAILING_BUILD_HOOKS,
       ].join('\n');
       break;
     case 'no-backend':

@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { ensureWheelhouse } from '../helpers/wheelhouse.js';
 import { projectsFromFolder, startIndexServer, type IndexFile, type IndexServer } from '../helpers/index-server.js';
 import { cliPath, repoRoot } from '../helpers/paths.js';
+import { FAILING_BUILD_HOOKS } from '../helpers/projects.js';
 
 export const SHIM_DIR = join(repoRoot(), 'python-shim');
 
@@ -137,14 +138,7 @@ export function writeShimProject(parent: string, spec: ShimProject): string {
     files['pyproject.toml'] =
       `[build-system]\nrequires = ["sealed-backend"]\nbuild-backend = "sealed_backend"\n\n${project}\n` +
       `[tool.sealed]\nbackend = "failing_backend"\nbackend-path = ["_backend"]\n${spec.toolSealed ?? ''}`;
-    files['_backend/failing_backend.py'] = [
-      'def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):',
-      '    print("compiling the flux capacitor")',
-      '    raise RuntimeError("the fixture backend always fails")',
-      'def build_sdist(sdist_directory, config_settings=None):',
-      '    raise RuntimeError("no sdist either")',
-      '',
-    ].join('\n');
+    files['_backend/failing_backend.py'] = FAILING_BUILD_HOOKS;
   } else {
     const real = REAL[spec.backend];
     files['pyproject.toml'] =
