@@ -10,7 +10,7 @@ import { normalizeName, parseWheelFilename } from '../core/names.js';
 import { run } from '../util/exec.js';
 import { callHook, type HookCall } from './hooks.js';
 import type { BuildLog } from './log.js';
-import { indexArgs, pipEnvironment, sha256FromReport, type PipReport } from './pip.js';
+import { indexArgs, parsePipReport, pipEnvironment, sha256FromReport } from './pip.js';
 import { readBuildSystem } from './pyproject.js';
 
 export interface BuildRequest {
@@ -74,7 +74,7 @@ export async function buildWheel(req: BuildRequest): Promise<BuildResult> {
         hint: `See ${req.log.path}. Is the index reachable and does it have these packages?`,
       });
     }
-    const parsed = JSON.parse(await readFile(report, 'utf8')) as PipReport;
+    const parsed = parsePipReport(await readFile(report, 'utf8'), `the ${what}`);
     for (const item of parsed.install) {
       const name = normalizeName(item.metadata.name);
       installed.set(name, { name, version: item.metadata.version, sha256: sha256FromReport(item), url: item.download_info?.url ?? null });

@@ -2,5 +2,5 @@ export { buildWheel, finishWheel, type BuildRequest, type BuildResult } from './
 export { readBuildSystem, LEGACY_BUILD_SYSTEM, type BuildSystem } from './pyproject.js';
 export { callHook, type HookCall, type HookName, type HookOutcome } from './hooks.js';
 export { BuildLog } from './log.js';
-export { pipEnvironment, indexArgs, sha256FromReport, type PipReport, type PipReportItem } from './pip.js';
+export { pipEnvironment, indexArgs, parsePipReport, sha256FromReport, type PipReport, type PipReportItem } from './pip.js';
 export { treeIdentity, type TreeIdentity } from './tree.js';

@@ -2,6 +2,8 @@
 // extra indexes or find-links, which would bypass the one index Sealed verified), and only harmless PIP_*
 // variables pass through. The index is always given explicitly.
 
+import { SealedError } from '../errors.js';
+
 const PIP_VARS_KEPT = new Set(['PIP_CERT', 'PIP_CLIENT_CERT', 'PIP_DEFAULT_TIMEOUT', 'PIP_CACHE_DIR', 'PIP_NO_CACHE_DIR', 'PIP_PROGRESS_BAR']);
 
 export function pipEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -41,4 +43,23 @@ export function sha256FromReport(item: PipReportItem): string | null {
   if (ai.hashes?.sha256) return ai.hashes.sha256.toLowerCase();
   const m = /^sha256=([0-9a-fA-F]{64})$/.exec(ai.hash ?? '');
   return m ? m[1]!.toLowerCase() : null;
+}
+
+/** Parses pip's --report output; anything else is pip failing, not Sealed. */
+export function parsePipReport(text: string, what: string): PipReport {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    doc = null;
+  }
+  const install = (doc as { install?: unknown } | null)?.install;
+  const ok =
+    Array.isArray(install) &&
+    install.every((i) => {
+      const m = (i as { metadata?: { name?: unknown; version?: unknown } }).metadata;
+      return typeof m?.name === 'string' && typeof m.version === 'string';
+    });
+  if (!ok) throw new SealedError('PIP_FAILED', `pip's report of ${what} is not in the format Sealed reads (pip --report, version 1).`);
+  return doc as PipReport;
 }

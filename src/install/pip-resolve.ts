@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SealedError } from '../errors.js';
 import { normalizeName } from '../core/names.js';
-import { pipEnvironment, type PipReport } from '../build/index.js';
+import { parsePipReport, pipEnvironment } from '../build/index.js';
 import { run } from '../util/exec.js';
 
 export interface PlannedDist {
@@ -45,7 +45,7 @@ export async function resolveWithPip(opts: {
       hint: noPip ? `Install pip into it (${opts.python} -m ensurepip) or pick another --python.` : 'Check the requirement and that the index has it.',
     });
   }
-  const parsed = JSON.parse(await readFile(report, 'utf8')) as PipReport;
+  const parsed = parsePipReport(await readFile(report, 'utf8'), `the resolution of ${opts.requirements.join(' ')}`);
   const dists = parsed.install.map((item) => {
     const url = item.download_info?.url ?? '';
     const local = url.startsWith('file:') && item.is_direct ? fileURLToPath(url) : null;

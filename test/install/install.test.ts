@@ -124,6 +124,21 @@ describe('sealed install of a dependency graph from the local index', () => {
   });
 });
 
+describe('sealed install of a local sdist file', () => {
+  it('when given a path, builds that file (source kind sdist) and installs it', async () => {
+    const dir = mkdtempSync(join(work, 'local-'));
+    const sdist = await fixtureSdist(dir, { backend: 'hatchling', name: 'demo-local', version: '3.1.0' });
+    const python = venv('local');
+    const res = await sealed(join(work, 'local-home'), python, 'install', sdist);
+    assert.equal(res.status, 0, res.stderr);
+    assert.equal(res.json.packages.length, 1);
+    assert.equal(res.json.packages[0].name, 'demo-local');
+    assert.equal(installedVersion(python, 'demo-local'), '3.1.0');
+    const verify = await sealed(join(work, 'local-home'), python, 'verify', 'demo-local');
+    assert.equal(verify.status, 0, verify.stderr);
+  });
+});
+
 describe('trust on first use across a key change', () => {
   it('when a new version is sealed by a new key, blocks it; after revoking the old key it installs and re-pins', async () => {
     const home = join(work, 'tofu-home');
