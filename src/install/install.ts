@@ -3,24 +3,24 @@
 // install exactly those wheels with pip (no index, no deps, hashes required). A refusal or failure
 // anywhere installs nothing and pins nothing.
 
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { isSealedError, SealedError, toSealedError } from '../errors.js';
 import { digestsEqual } from '../core/digest.js';
-import { pipEnvironment } from '../build/index.js';
 import { measureEnvironment, probePython } from '../env/index.js';
 import type { EnvironmentBody } from '../chain/types.js';
 import { findSdist, type SdistCandidate } from '../index/index.js';
-import { buildAndSeal, logPathFor, prepareSource, withWorkDir, type PreparedSource } from '../pipeline/index.js';
+import type { PreparedSource } from '../pipeline/index.js';
+// Only the work-folder helpers at start; the build machinery loads when a build is needed (reuse stays quick).
+import { logPathFor, withWorkDir } from '../pipeline/workspace.js';
 import { decide, type Decision, type PolicySettings, type Roster } from '../policy/index.js';
 import { Registry, type StoredSeal } from '../registry/index.js';
 import { verifySeal, type SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import { hashFile } from '../util/hash-file.js';
-import { run } from '../util/exec.js';
 import { resolveWithPip, supportedTags, wheelMatchesTags, type PlannedDist } from './pip-resolve.js';
+import { startPipInstall, type PendingInstall } from './pip-install.js';
 
 export interface InstallOptions {
   home: string;
@@ -63,18 +63,26 @@ export interface InstallResult {
 }
 
 export async function installPackages(o: InstallOptions): Promise<InstallResult> {
-  const py = await probePython(o.python);
   const requirements = await Promise.all(o.requirements.map(async (r) => ((await stat(resolve(o.cwd, r)).catch(() => null))?.isFile() ? resolve(o.cwd, r) : r)));
-  const registry = Registry.open(o.home);
+  let installer = null as PendingInstall | null; // assigned inside the work-folder callback
+  let registry = null as Registry | null;
   try {
     return await withWorkDir(o.home, 'install', async (workDir) => {
+      // pip starts first (resolving, and the installer importing itself); the rest overlaps it.
+      const pyPromise = probePython(o.python);
+      const resolving = resolveBuildable(o, requirements, workDir, pyPromise);
+      resolving.catch(() => undefined);
+      installer = o.dryRun ? null : startPipInstall(o.python, o.env, join(workDir, 'sealed-wheels.txt'));
       const tagsPromise = supportedTags(o.python);
-      // The machine is the same for every package of one install: measure it once, while pip resolves.
-      const environment = measureEnvironment({ python: o.python, env: o.env, tpm: 'absent' });
-      environment.catch(() => undefined);
-      const { resolution, candidates } = await resolveBuildable(o, requirements, workDir, py.version);
+      registry = Registry.open(o.home);
+      const py = await pyPromise;
+      // The machine is the same for every package of one install: measured once, when the first build needs it.
+      let measured: Promise<EnvironmentBody> | undefined;
+      const environment = () => (measured ??= measureEnvironment({ python: o.python, env: o.env, tpm: 'absent' }));
+      const { resolution, candidates } = await resolving;
       const tags = await tagsPromise;
       const policy = effectivePolicy(registry.policy(), o.policy);
+      const reg = registry;
       const result: InstallResult = { prefix: py.prefix, python: o.python, outcomes: [], alreadySatisfied: resolution.alreadySatisfied, installed: false, error: null };
 
       // Builds are mostly single-threaded Python: one per core, in pip's order. After the first failure or
@@ -89,7 +97,7 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
             continue;
           }
           try {
-            outcomes[i] = await processDist(dist, candidates.get(dist.name) ?? null, { o, registry, policy, tags, workDir, pythonVersion: py.version, environment });
+            outcomes[i] = await processDist(dist, candidates.get(dist.name) ?? null, { o, registry: reg, policy, tags, workDir, pythonVersion: py.version, environment });
             if (outcomes[i]!.status === 'refused') result.error ??= outcomes[i]!.error;
           } catch (e) {
             const err = toSealedError(e);
@@ -103,16 +111,17 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
       if (result.error || o.dryRun || resolution.dists.length === 0) return result;
 
       o.progress(`installing ${result.outcomes.length} sealed wheel(s) into ${py.prefix}`);
-      await pipInstallExactly(o, result.outcomes, workDir);
+      await installer!.commit(result.outcomes.map((x) => ({ path: x.wheel!, sha256: x.summary!.artifact.sha256 })));
       for (const out of result.outcomes) {
-        registry.applyDecision(out.decision!);
-        registry.recordInstallation({ prefix: py.prefix, chainHash: out.summary!.chainHash, python: py.realpath });
+        reg.applyDecision(out.decision!);
+        reg.recordInstallation({ prefix: py.prefix, chainHash: out.summary!.chainHash, python: py.realpath });
       }
       result.installed = true;
       return result;
     });
   } finally {
-    registry.close();
+    installer?.cancel();
+    registry?.close();
   }
 }
 
@@ -134,7 +143,7 @@ interface DistContext {
   tags: Set<string> | null;
   workDir: string;
   pythonVersion: string;
-  environment: Promise<EnvironmentBody>;
+  environment: () => Promise<EnvironmentBody>;
 }
 
 /**
@@ -142,11 +151,12 @@ interface DistContext {
  * then have an sdist on the index. Projects whose resolved version is wheel-only are resolved again with
  * pip's --no-binary for just those projects, so pip picks versions Sealed can build. Bounded.
  */
-async function resolveBuildable(o: InstallOptions, requirements: string[], workDir: string, pythonVersion: string) {
+async function resolveBuildable(o: InstallOptions, requirements: string[], workDir: string, python: Promise<{ version: string }>) {
   const noBinary: string[] = [];
   for (let round = 0; ; round++) {
     o.progress(round === 0 ? 'resolving with pip' : `resolving again with sdists only for ${noBinary.join(', ')}`);
     const resolution = await resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, noBinary });
+    const pythonVersion = (await python).version;
     const candidates = new Map<string, SdistCandidate>();
     const wheelOnly: string[] = [];
     await Promise.all(
@@ -182,6 +192,7 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
   if (reusable) {
     own = { summary: reusable.summary, wheel: reusable.wheel, log: null, action: 'reuse' };
   } else {
+    const { buildAndSeal, prepareSource } = await import('../pipeline/index.js');
     const logPath = logPathFor(o.home, `${dist.name}-${dist.version}`);
     const built = await withWorkDir(o.home, dist.name, async (workDir) => {
       const spec = dist.localSdist ? { kind: 'sdist' as const, path: dist.localSdist } : { kind: 'requirement' as const, requirement: `${dist.name}==${dist.version}` };
@@ -203,7 +214,7 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
         workDir,
         env: o.env,
         tpm: o.tpm,
-        environment: c.environment,
+        environment: c.environment(),
         logPath,
         warn: o.warn,
         onStage: (s) => o.progress(`${label}: ${s}`),
@@ -273,16 +284,4 @@ export function validSeals(stored: StoredSeal[]): SealSummary[] {
     }
   }
   return out;
-}
-
-async function pipInstallExactly(o: InstallOptions, outcomes: PackageOutcome[], workDir: string): Promise<void> {
-  const reqFile = join(workDir, 'sealed-wheels.txt');
-  await writeFile(reqFile, outcomes.map((x) => `${x.wheel} --hash=sha256:${x.summary!.artifact.sha256}`).join('\n') + '\n');
-  const res = await run(o.python, ['-m', 'pip', 'install', '--no-index', '--no-deps', '--require-hashes', '--quiet', '-r', reqFile], {
-    env: pipEnvironment(o.env),
-    timeoutMs: 30 * 60 * 1000,
-  });
-  if (res.code !== 0) {
-    throw new SealedError('PIP_FAILED', `pip failed to install the sealed wheels: ${(res.stderr || res.stdout).trim().split('\n').slice(-8).join('\n')}`);
-  }
 }

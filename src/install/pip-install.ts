@@ -1,0 +1,53 @@
+// The one pip call that changes the target environment: `pip install --no-index --no-deps --require-hashes`
+// of exactly the sealed wheels. pip is started early (python/sealed_pip_install.py), while pip resolves and
+// Sealed builds, and waits for its requirements on standard input; its start-up (about 0.3 s) then
+// overlaps the rest. Nothing reaches it until every distribution is accepted; otherwise its input is closed
+// empty and it exits having installed nothing.
+
+import { spawn } from 'node:child_process';
+import { SealedError } from '../errors.js';
+import { pipEnvironment } from '../build/index.js';
+import { pythonHelperPath } from '../util/paths.js';
+
+export interface PendingInstall {
+  /** Hands pip the wheels (path and SHA-256 each) and waits for it to finish. */
+  commit(wheels: { path: string; sha256: string }[]): Promise<void>;
+  /** Stops pip before it has read anything; safe to call more than once, and after commit. */
+  cancel(): void;
+}
+
+export function startPipInstall(python: string, env: NodeJS.ProcessEnv, requirementsFile: string): PendingInstall {
+  const child = spawn(python, [pythonHelperPath('sealed_pip_install.py'), requirementsFile], {
+    env: pipEnvironment(env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-8192)));
+  child.stderr.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-8192)));
+  child.stdin.on('error', () => undefined); // pip may have died already; the exit status says why
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('error', (e) => {
+      output += String(e);
+      resolve(null);
+    });
+    child.on('close', (code) => resolve(code));
+  });
+  let committed = false;
+  return {
+    async commit(wheels) {
+      committed = true;
+      child.stdin.end(wheels.map((w) => `${w.path} --hash=sha256:${w.sha256}`).join('\n') + '\n');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30 * 60 * 1000);
+      const code = await exited;
+      clearTimeout(timer);
+      if (code !== 0) {
+        throw new SealedError('PIP_FAILED', `pip failed to install the sealed wheels: ${output.trim().split('\n').slice(-8).join('\n')}`);
+      }
+    },
+    cancel() {
+      if (committed || child.exitCode !== null) return;
+      child.stdin.end(); // empty input: the helper exits having installed nothing
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    },
+  };
+}
