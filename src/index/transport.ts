@@ -1,6 +1,6 @@
-// Getting bytes from an index: http(s) through undici (proxies from HTTPS_PROXY/HTTP_PROXY/NO_PROXY,
-// timeouts on connect, headers and every idle gap in a body), and file:// for local indexes.
-// Redirects are followed here, not by undici, so that credentials never follow a redirect to another
+// Getting bytes from an index: http(s) directly through node:http(s) (direct.ts), or through undici when a proxy
+// applies (HTTPS_PROXY/HTTP_PROXY/NO_PROXY); timeouts on connect, headers and every idle gap in a body; file:// too.
+// Redirects are followed here, not by the HTTP client, so that credentials never follow a redirect to another
 // origin and a remote index can never send us to a local file. Transient failures are retried with
 // bounded backoff; everything that is a verdict (a hash, a size) is decided by the callers and never retried.
 
@@ -9,7 +9,8 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher, ProxyAgent } from 'undici';
+import { closeDirectAgents, directRequest } from './direct.js';
 import { SealedError, isSealedError } from '../errors.js';
 
 export interface HttpPolicy {
@@ -74,22 +75,21 @@ interface NoProxyRule {
   cidr: { base: number; bits: number } | null;
 }
 
-interface Dispatchers {
-  direct: Agent;
-  http: ProxyAgent | null;
-  https: ProxyAgent | null;
+interface ProxyRouting {
+  http: string | null;
+  https: string | null;
   noProxyAll: boolean;
   noProxy: NoProxyRule[];
 }
 
-let dispatchers: Dispatchers | null = null;
+let routing: ProxyRouting | null = null;
+const proxyAgents = new Map<string, ProxyAgent>();
 
 function resetDispatchers(): void {
-  const old = dispatchers;
-  dispatchers = null;
-  if (old) {
-    for (const d of [old.direct, old.http, old.https]) void d?.close().catch(() => undefined);
-  }
+  routing = null;
+  for (const agent of proxyAgents.values()) void agent.close().catch(() => undefined);
+  proxyAgents.clear();
+  closeDirectAgents();
 }
 
 function envValue(...names: string[]): string | undefined {
@@ -154,39 +154,79 @@ export function bypassesProxy(url: URL, noProxy: { all: boolean; rules: NoProxyR
   });
 }
 
-function getDispatchers(): Dispatchers {
-  if (dispatchers) return dispatchers;
-  const common = {
-    connect: { timeout: policy.connectTimeoutMs },
-    headersTimeout: policy.headersTimeoutMs,
-    bodyTimeout: policy.bodyIdleTimeoutMs,
-  };
-  const httpsProxy = envValue('https_proxy', 'HTTPS_PROXY');
-  const httpProxy = envValue('http_proxy', 'HTTP_PROXY');
+function proxyUri(raw: string | undefined, name: string): string | null {
+  if (!raw) return null;
+  const uri = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  try {
+    new URL(uri);
+  } catch (e) {
+    throw new SealedError('USAGE', `${name} is not a usable proxy URL.`, { found: redactUrl(raw), hint: `Fix or unset ${name}.` }, { cause: e });
+  }
+  return uri;
+}
+
+function getRouting(): ProxyRouting {
+  if (routing) return routing;
   const noProxy = parseNoProxy(envValue('no_proxy', 'NO_PROXY') ?? '');
-  const proxy = (uri: string | undefined, name: string): ProxyAgent | null => {
-    if (!uri) return null;
-    try {
-      return new ProxyAgent({ ...common, uri: /^[a-z][a-z0-9+.-]*:\/\//i.test(uri) ? uri : `http://${uri}` });
-    } catch (e) {
-      throw new SealedError('USAGE', `${name} is not a usable proxy URL.`, { found: redactUrl(uri), hint: `Fix or unset ${name}.` }, { cause: e });
-    }
-  };
-  dispatchers = {
-    direct: new Agent(common),
-    https: proxy(httpsProxy, 'HTTPS_PROXY'),
-    http: proxy(httpProxy, 'HTTP_PROXY'),
+  routing = {
+    https: proxyUri(envValue('https_proxy', 'HTTPS_PROXY'), 'HTTPS_PROXY'),
+    http: proxyUri(envValue('http_proxy', 'HTTP_PROXY'), 'HTTP_PROXY'),
     noProxyAll: noProxy.all,
     noProxy: noProxy.rules,
   };
-  return dispatchers;
+  return routing;
 }
 
-function dispatcherFor(url: URL): Dispatcher {
-  const d = getDispatchers();
-  const proxy = url.protocol === 'https:' ? d.https : d.http;
-  if (!proxy || bypassesProxy(url, { all: d.noProxyAll, rules: d.noProxy })) return d.direct;
+/** The proxy a request to `url` goes through, or null for a direct connection. */
+function proxyFor(url: URL): string | null {
+  const r = getRouting();
+  const proxy = url.protocol === 'https:' ? r.https : r.http;
+  if (!proxy || bypassesProxy(url, { all: r.noProxyAll, rules: r.noProxy })) return null;
   return proxy;
+}
+
+// undici is loaded only when a proxy is in use; direct requests go through node:http(s) (direct.ts).
+async function proxyDispatcher(uri: string): Promise<Dispatcher> {
+  let agent = proxyAgents.get(uri);
+  if (!agent) {
+    const { ProxyAgent: Agent } = await import('undici');
+    try {
+      agent = new Agent({ uri, connect: { timeout: policy.connectTimeoutMs }, headersTimeout: policy.headersTimeoutMs, bodyTimeout: policy.bodyIdleTimeoutMs });
+    } catch (e) {
+      throw new SealedError('USAGE', 'The proxy URL is not usable.', { found: redactUrl(uri), hint: 'Fix or unset HTTPS_PROXY / HTTP_PROXY.' }, { cause: e });
+    }
+    proxyAgents.set(uri, agent);
+  }
+  return agent;
+}
+
+interface RawResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+}
+
+async function get(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<RawResponse> {
+  const proxy = proxyFor(url);
+  if (!proxy) {
+    return directRequest(url, {
+      headers,
+      connectTimeoutMs: policy.connectTimeoutMs,
+      headersTimeoutMs: policy.headersTimeoutMs,
+      bodyIdleTimeoutMs: policy.bodyIdleTimeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+  }
+  const { request } = await import('undici');
+  const res = await request(url, {
+    method: 'GET',
+    headers,
+    dispatcher: await proxyDispatcher(proxy),
+    headersTimeout: policy.headersTimeoutMs,
+    bodyTimeout: policy.bodyIdleTimeoutMs,
+    signal,
+  });
+  return { statusCode: res.statusCode, headers: res.headers, body: res.body };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,16 +451,9 @@ export async function open(start: URL, opts: OpenOptions): Promise<Opened> {
     };
     const auth = credentials.get(url.origin);
     if (auth) headers.authorization = auth;
-    let res: Dispatcher.ResponseData;
+    let res: RawResponse;
     try {
-      res = await request(url, {
-        method: 'GET',
-        headers,
-        dispatcher: dispatcherFor(url),
-        headersTimeout: policy.headersTimeoutMs,
-        bodyTimeout: policy.bodyIdleTimeoutMs,
-        signal: opts.signal,
-      });
+      res = await get(url, headers, opts.signal);
     } catch (e) {
       if (isTransient(e)) throw new TransientError(describeFailure(e), redactUrl(url), null, { cause: e });
       if (isSealedError(e)) throw e;
