@@ -19,6 +19,9 @@ function collect(dir) {
 }
 
 ensurePrerequisites();
+// The real build backends the tests serve from 127.0.0.1, fetched once from PyPI before any test file starts.
+const { ensureWheelhouse } = await import('../dist/test/helpers/wheelhouse.js');
+ensureWheelhouse();
 const filter = process.env.SEALED_TEST_FILTER;
 const files = collect(testsDir).filter((f) => !filter || f.includes(filter)).sort();
 // The tests marked as needing the network (real PyPI) run by default, as in CI; SEALED_TEST_NETWORK=0 leaves them out offline.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The one entry point: parse global options, run one command, map any error to its exit code.
-// process.exit is called here and nowhere else.
+// The exit code is set here and nowhere else (process.exitCode, so buffered output is never cut off).
 
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';

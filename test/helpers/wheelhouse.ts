@@ -1,7 +1,7 @@
 // Real PEP 517 backends for the tests, downloaded once from PyPI and then served from 127.0.0.1.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 
@@ -26,11 +26,19 @@ export function ensureWheelhouse(): string {
     return !have.some((f) => f.startsWith(`${name.toLowerCase()}-${version}-`));
   });
   if (missing.length > 0) {
-    execFileSync(
-      'python3',
-      ['-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary', ':all:', '--index-url', 'https://pypi.org/simple/', '-d', dir, ...missing],
-      { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PIP_CONFIG_FILE: '/dev/null', PIP_FIND_LINKS: '', PIP_EXTRA_INDEX_URL: '' } },
-    );
+    // Test files run in parallel: download elsewhere, then rename each file in, so no reader ever serves
+    // a half-written wheel (two downloaders both renaming the same file in is harmless).
+    const staging = mkdtempSync(join(dir, '..', 'wheelhouse-staging-'));
+    try {
+      execFileSync(
+        'python3',
+        ['-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary', ':all:', '--index-url', 'https://pypi.org/simple/', '-d', staging, ...missing],
+        { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PIP_CONFIG_FILE: '/dev/null', PIP_FIND_LINKS: '', PIP_EXTRA_INDEX_URL: '' } },
+      );
+      for (const f of readdirSync(staging)) renameSync(join(staging, f), join(dir, f));
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
   }
   if (!existsSync(dir)) throw new Error('wheelhouse missing');
   return dir;
