@@ -245,13 +245,13 @@ async function findReusable(registry: Registry, dist: PlannedDist, sourceSha256:
   for (const stored of registry.sealsFor(dist.name, dist.version)) {
     const s = stored.summary;
     if (!digestsEqual(s.sourceSha256, sourceSha256) || !wheelMatchesTags(s.artifact.filename, c.tags)) continue;
-    const wheel = registry.wheelPath(s.artifact.sha256, s.artifact.filename);
-    if (!wheel) continue;
     try {
-      const facts = await hashFile(wheel);
-      const summary = verifySeal(stored.seal, { artifact: facts });
+      // Cheap checks first; the wheel is hashed last, once: wheelPath() re-hashes it against the sealed SHA-256.
+      const summary = verifySeal(stored.seal);
       const trial = decideFor(registry, dist, sourceSha256, summary, c.policy);
-      if (trial.accepted && trial.counted.includes(summary.fingerprint)) return { summary, wheel };
+      if (!trial.accepted || !trial.counted.includes(summary.fingerprint)) continue;
+      const wheel = registry.wheelPath(summary.artifact.sha256, summary.artifact.filename);
+      if (wheel) return { summary, wheel };
     } catch {
       /* not reusable: build afresh */
     }

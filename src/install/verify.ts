@@ -9,7 +9,6 @@ import { probePython } from '../env/index.js';
 import { decide, type PolicySettings } from '../policy/index.js';
 import { Registry } from '../registry/index.js';
 import { parseSeal, verifySeal } from '../seal/index.js';
-import { hashFile } from '../util/hash-file.js';
 import { checkInstalledFiles } from './installed-files.js';
 import { validSeals } from './install.js';
 
@@ -87,9 +86,9 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
         }
         check.checks.trust = true;
 
+        // wheelPath() re-hashes the stored wheel against the sealed SHA-256 (ARTIFACT_MISMATCH when changed).
         const wheel = registry.wheelPath(summary.artifact.sha256, summary.artifact.filename);
         if (!wheel) throw new SealedError('ARTIFACT_MISSING', `The stored wheel ${summary.artifact.filename} is missing from the wheel store.`);
-        verifySeal(parseSeal(text), { artifact: await hashFile(wheel) });
         check.checks.wheel = true;
 
         const files = onDisk.get(inst.name);

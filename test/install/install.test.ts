@@ -113,6 +113,20 @@ describe('sealed install of a dependency graph from the local index', () => {
     assert.equal(verify.status, 0, verify.stderr);
   });
 
+  it('when a stored wheel is changed on disk, sealed verify fails and the next install rebuilds it', async () => {
+    const third = venv('store-tamper');
+    const first = await sealed(home, third, 'install', 'demo-app==1.0.0');
+    assert.equal(first.status, 0, first.stderr);
+    const app = first.json.packages.find((p: { name: string }) => p.name === 'demo-app');
+    appendFileSync(app.wheel, 'x');
+    const verify = await sealed(home, third, 'verify', 'demo-app');
+    assert.equal(verify.status, 1);
+    assert.equal(verify.json.error.code, 'ARTIFACT_MISMATCH');
+    const again = await sealed(home, venv('store-tamper-2'), 'install', 'demo-app==1.0.0');
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(again.json.packages.find((p: { name: string }) => p.name === 'demo-app').action, 'build');
+  });
+
   it('when --dry-run is given, prints the plan and installs nothing', async () => {
     const fresh = venv('dry');
     const before = freeze(fresh);
