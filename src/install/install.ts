@@ -4,11 +4,9 @@
 // anywhere installs nothing and pins nothing.
 
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
-import { stat } from 'node:fs/promises';
 import { isSealedError, SealedError, toSealedError } from '../errors.js';
 import { digestsEqual } from '../core/digest.js';
-import { measureEnvironment, probePython } from '../env/index.js';
+import { measureEnvironment } from '../env/index.js';
 import type { EnvironmentBody } from '../chain/types.js';
 import { findSdist, type SdistCandidate } from '../index/index.js';
 import type { PreparedSource } from '../pipeline/index.js';
@@ -19,8 +17,8 @@ import { Registry, type StoredSeal } from '../registry/index.js';
 import { verifySeal, type SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import { hashFile } from '../util/hash-file.js';
-import { resolveWithPip, supportedTags, wheelMatchesTags, type PlannedDist } from './pip-resolve.js';
-import { startPipInstall, type PendingInstall } from './pip-install.js';
+import { resolveWithPip, wheelMatchesTags, type PlannedDist, type Resolution } from './pip-resolve.js';
+import type { EarlyStart } from './start.js';
 
 export interface InstallOptions {
   home: string;
@@ -62,66 +60,58 @@ export interface InstallResult {
   error: SealedError | null;
 }
 
-export async function installPackages(o: InstallOptions): Promise<InstallResult> {
-  const requirements = await Promise.all(o.requirements.map(async (r) => ((await stat(resolve(o.cwd, r)).catch(() => null))?.isFile() ? resolve(o.cwd, r) : r)));
-  let installer = null as PendingInstall | null; // assigned inside the work-folder callback
-  let registry = null as Registry | null;
+/** The rest of `sealed install`, once start.ts has pip resolving and the installer waiting. */
+export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<InstallResult> {
+  const { workDir, requirements, installer } = early;
+  const registry = Registry.open(o.home);
   try {
-    return await withWorkDir(o.home, 'install', async (workDir) => {
-      // pip starts first (resolving, and the installer importing itself); the rest overlaps it.
-      const pyPromise = probePython(o.python);
-      const resolving = resolveBuildable(o, requirements, workDir, pyPromise);
-      resolving.catch(() => undefined);
-      installer = o.dryRun ? null : startPipInstall(o.python, o.env, join(workDir, 'sealed-wheels.txt'));
-      const tagsPromise = supportedTags(o.python);
-      registry = Registry.open(o.home);
-      const py = await pyPromise;
-      // The machine is the same for every package of one install: measured once, when the first build needs it.
-      let measured: Promise<EnvironmentBody> | undefined;
-      const environment = () => (measured ??= measureEnvironment({ python: o.python, env: o.env, tpm: 'absent' }));
-      const { resolution, candidates } = await resolving;
-      const tags = await tagsPromise;
-      const policy = effectivePolicy(registry.policy(), o.policy);
-      const reg = registry;
-      const result: InstallResult = { prefix: py.prefix, python: o.python, outcomes: [], alreadySatisfied: resolution.alreadySatisfied, installed: false, error: null };
+    const resolving = resolveBuildable(o, requirements, workDir, early.python, early.firstResolution);
+    resolving.catch(() => undefined);
+    const tagsPromise = early.tags;
+    const py = await early.python;
+    // The machine is the same for every package of one install: measured once, when the first build needs it.
+    let measured: Promise<EnvironmentBody> | undefined;
+    const environment = () => (measured ??= measureEnvironment({ python: o.python, env: o.env, tpm: 'absent' }));
+    const { resolution, candidates } = await resolving;
+    const tags = await tagsPromise;
+    const policy = effectivePolicy(registry.policy(), o.policy);
+    const result: InstallResult = { prefix: py.prefix, python: o.python, outcomes: [], alreadySatisfied: resolution.alreadySatisfied, installed: false, error: null };
 
-      // Builds are mostly single-threaded Python: one per core, in pip's order. After the first failure or
-      // refusal nothing new starts (what is running finishes and is reported).
-      const outcomes: PackageOutcome[] = new Array(resolution.dists.length);
-      let next = 0;
-      const worker = async () => {
-        for (let i = next++; i < resolution.dists.length; i = next++) {
-          const dist = resolution.dists[i]!;
-          if (result.error) {
-            outcomes[i] = blank(dist, 'skipped');
-            continue;
-          }
-          try {
-            outcomes[i] = await processDist(dist, candidates.get(dist.name) ?? null, { o, registry: reg, policy, tags, workDir, pythonVersion: py.version, environment });
-            if (outcomes[i]!.status === 'refused') result.error ??= outcomes[i]!.error;
-          } catch (e) {
-            const err = toSealedError(e);
-            outcomes[i] = { ...blank(dist, 'failed'), error: err, log: typeof err.details.log === 'string' ? err.details.log : null };
-            result.error ??= err;
-          }
+    // Builds are mostly single-threaded Python: one per core, in pip's order. After the first failure or
+    // refusal nothing new starts (what is running finishes and is reported).
+    const outcomes: PackageOutcome[] = new Array(resolution.dists.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < resolution.dists.length; i = next++) {
+        const dist = resolution.dists[i]!;
+        if (result.error) {
+          outcomes[i] = blank(dist, 'skipped');
+          continue;
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(BUILD_CONCURRENCY, resolution.dists.length) }, worker));
-      result.outcomes = outcomes;
-      if (result.error || o.dryRun || resolution.dists.length === 0) return result;
-
-      o.progress(`installing ${result.outcomes.length} sealed wheel(s) into ${py.prefix}`);
-      await installer!.commit(result.outcomes.map((x) => ({ path: x.wheel!, sha256: x.summary!.artifact.sha256 })));
-      for (const out of result.outcomes) {
-        reg.applyDecision(out.decision!);
-        reg.recordInstallation({ prefix: py.prefix, chainHash: out.summary!.chainHash, python: py.realpath });
+        try {
+          outcomes[i] = await processDist(dist, candidates.get(dist.name) ?? null, { o, registry, policy, tags, workDir, pythonVersion: py.version, environment });
+          if (outcomes[i]!.status === 'refused') result.error ??= outcomes[i]!.error;
+        } catch (e) {
+          const err = toSealedError(e);
+          outcomes[i] = { ...blank(dist, 'failed'), error: err, log: typeof err.details.log === 'string' ? err.details.log : null };
+          result.error ??= err;
+        }
       }
-      result.installed = true;
-      return result;
-    });
+    };
+    await Promise.all(Array.from({ length: Math.min(BUILD_CONCURRENCY, resolution.dists.length) }, worker));
+    result.outcomes = outcomes;
+    if (result.error || o.dryRun || resolution.dists.length === 0) return result;
+
+    o.progress(`installing ${result.outcomes.length} sealed wheel(s) into ${py.prefix}`);
+    await installer!.commit(result.outcomes.map((x) => ({ path: x.wheel!, sha256: x.summary!.artifact.sha256 })));
+    for (const out of result.outcomes) {
+      registry.applyDecision(out.decision!);
+      registry.recordInstallation({ prefix: py.prefix, chainHash: out.summary!.chainHash, python: py.realpath });
+    }
+    result.installed = true;
+    return result;
   } finally {
-    installer?.cancel();
-    registry?.close();
+    registry.close();
   }
 }
 
@@ -151,11 +141,11 @@ interface DistContext {
  * then have an sdist on the index. Projects whose resolved version is wheel-only are resolved again with
  * pip's --no-binary for just those projects, so pip picks versions Sealed can build. Bounded.
  */
-async function resolveBuildable(o: InstallOptions, requirements: string[], workDir: string, python: Promise<{ version: string }>) {
+async function resolveBuildable(o: InstallOptions, requirements: string[], workDir: string, python: Promise<{ version: string }>, first: Promise<Resolution>) {
   const noBinary: string[] = [];
   for (let round = 0; ; round++) {
-    o.progress(round === 0 ? 'resolving with pip' : `resolving again with sdists only for ${noBinary.join(', ')}`);
-    const resolution = await resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, noBinary });
+    if (round > 0) o.progress(`resolving again with sdists only for ${noBinary.join(', ')}`);
+    const resolution = round === 0 ? await first : await resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, noBinary });
     const pythonVersion = (await python).version;
     const candidates = new Map<string, SdistCandidate>();
     const wheelOnly: string[] = [];

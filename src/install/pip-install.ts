@@ -6,7 +6,7 @@
 
 import { spawn } from 'node:child_process';
 import { SealedError } from '../errors.js';
-import { pipEnvironment } from '../build/index.js';
+import { pipEnvironment } from '../build/pip.js';
 import { pythonHelperPath } from '../util/paths.js';
 
 export interface PendingInstall {

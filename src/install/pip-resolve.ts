@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SealedError } from '../errors.js';
 import { normalizeName } from '../core/names.js';
-import { parsePipReport, pipEnvironment } from '../build/index.js';
+import { parsePipReport, pipEnvironment } from '../build/pip.js'; // not build/index.js: that loads the whole builder
 import { run } from '../util/exec.js';
 
 export interface PlannedDist {

@@ -1,0 +1,41 @@
+// The entry of `sealed install`: pip is put to work first (resolving, and the installing pip importing
+// itself), and only then is the rest of Sealed (registry, seals, policy, index client) loaded, while pip
+// runs. Light imports only here.
+
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { probePython, type PythonFacts } from '../env/python.js';
+import { withWorkDir } from '../pipeline/workspace.js';
+import { startPipInstall, type PendingInstall } from './pip-install.js';
+import { resolveWithPip, supportedTags, type Resolution } from './pip-resolve.js';
+import type { InstallOptions, InstallResult } from './install.js';
+
+export interface EarlyStart {
+  workDir: string;
+  /** The requirements, local sdist paths made absolute. */
+  requirements: string[];
+  python: Promise<PythonFacts>;
+  firstResolution: Promise<Resolution>;
+  /** Waiting for the wheel list; null on a dry run. */
+  installer: PendingInstall | null;
+  tags: Promise<Set<string> | null>;
+}
+
+export async function installPackages(o: InstallOptions): Promise<InstallResult> {
+  const requirements = await Promise.all(o.requirements.map(async (r) => ((await stat(resolve(o.cwd, r)).catch(() => null))?.isFile() ? resolve(o.cwd, r) : r)));
+  return withWorkDir(o.home, 'install', async (workDir) => {
+    o.progress('resolving with pip');
+    const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir });
+    firstResolution.catch(() => undefined); // awaited by runInstall
+    const installer = o.dryRun ? null : startPipInstall(o.python, o.env, join(workDir, 'sealed-wheels.txt'));
+    try {
+      const python = probePython(o.python);
+      python.catch(() => undefined);
+      const tags = supportedTags(o.python);
+      const { runInstall } = await import('./install.js');
+      return await runInstall(o, { workDir, requirements, python, firstResolution, installer, tags });
+    } finally {
+      installer?.cancel();
+    }
+  });
+}
