@@ -89,6 +89,7 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
       throw e;
     }
     const finishedAt = now();
+    o.onStage?.('sealing');
     if (early && (built.name !== normalizeName(early.name) || !sameVersion(built.version, early.version))) {
       throw new SealedError('BACKEND_FAILED', `The backend built ${built.filename}, but the source declares ${early.name} ${early.version}.`, {
         expected: `${early.name} ${early.version}`,
