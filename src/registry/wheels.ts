@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { SealedError } from '../errors.js';
 import { SHA256_HEX, digestsEqual } from '../core/digest.js';
+import { hashFileSync } from '../util/hash-file.js';
 
 const CHUNK = 1 << 20;
 
@@ -21,23 +22,6 @@ export function wheelStorePath(home: string, sha256: string, filename: string): 
     throw new SealedError('MALFORMED_INPUT', `"${filename}" is not a plain file name.`);
   }
   return join(wheelsDir(home), digest.slice(0, 2), digest, filename);
-}
-
-/** SHA-256 of a file, read synchronously in chunks (flat memory). */
-export function hashFileSync(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const hash = createHash('sha256');
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-    }
-    return hash.digest('hex');
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Copies `src` into the store under its SHA-256; refuses (storing nothing) when the content does not match. */
