@@ -20,7 +20,7 @@ Optional hooks the real backend lacks behave as PEP 517 says: ``get_requires_for
 wheel and taking its metadata, so that the wheel ``build_wheel`` then returns keeps its seal.
 """
 
-from . import _node, _real, _settings, _wheels
+from . import _real, _settings
 from ._real import UnsupportedOperation
 from ._settings import ConfigError
 
@@ -63,15 +63,21 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
         return hook(metadata_directory, selection.backend_settings)
     # PEP 517's fallback, done here rather than by the frontend's hook runner: that one would copy the
     # wheel into the wheel folder later and leave its seal behind.
+    from . import _node, _wheels
+
     name = _node.build_and_seal(metadata_directory, selection)
     return _wheels.metadata_from_wheel(metadata_directory, name)
 
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    # Imported here: the other hooks run in processes of their own and never need Sealed's Node side.
+    from . import _node, _wheels
+
     selection = _settings.select(config_settings)
-    prebuilt = _wheels.find_prebuilt(metadata_directory)
-    if prebuilt is not None:
-        return _wheels.hand_over(prebuilt, wheel_directory)
+    if metadata_directory is not None:
+        prebuilt = _wheels.find_prebuilt(metadata_directory)
+        if prebuilt is not None:
+            return _wheels.hand_over(prebuilt, wheel_directory)
     return _node.build_and_seal(wheel_directory, selection, metadata_directory)
 
 

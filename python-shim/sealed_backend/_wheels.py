@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import zipfile
 
 SEAL_SUFFIX = ".seal.json"
 # Our own marker, not pyproject-hooks' PEP517_ALREADY_BUILT_WHEEL: with that one the frontend's hook
@@ -55,6 +54,8 @@ def check_seal_beside(wheel_path):
 def metadata_from_wheel(metadata_directory, wheel_name):
     """Extracts the .dist-info of a wheel built into metadata_directory; returns the .dist-info name."""
     wheel_path = os.path.join(metadata_directory, wheel_name)
+    import zipfile  # only for this fallback; ~5 ms of import every build otherwise
+
     with zipfile.ZipFile(wheel_path) as zf:
         members = [n for n in zf.namelist() if _DIST_INFO.match(n)]
         tops = sorted({n.split("/", 1)[0] for n in members})

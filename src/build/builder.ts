@@ -37,6 +37,8 @@ export interface BuildResult {
   buildSystemRequires: string[];
   requirements: BuildRequirement[];
   buildPython: string;
+  /** When the backend's build began, if before the builder was called (a hook started ahead of it). */
+  startedAt?: string;
 }
 
 export async function buildWheel(req: BuildRequest): Promise<BuildResult> {

@@ -4,7 +4,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SealedError } from '../errors.js';
-import { run } from '../util/exec.js';
+import { run, type RunResult } from '../util/exec.js';
 import { pythonHelperPath } from '../util/paths.js';
 import type { BuildLog } from './log.js';
 
@@ -48,47 +48,95 @@ interface RunnerOutput {
 }
 
 export async function callHook(call: HookCall, hook: HookName, kwargs: Record<string, unknown>, tmpRoot: string): Promise<HookOutcome> {
+  return (await startHook(call, hook, kwargs, tmpRoot)).run();
+}
+
+/** A hook runner that has started (and imported the backend) but calls the hook only when told to. */
+export interface StartedHook {
+  /** Lets the runner call the hook; resolves with its outcome. Once. */
+  run(): Promise<HookOutcome>;
+  /** Waits until the runner is gone; one never told to run exits without calling the hook. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the runner for `hook` now and holds the call until run(): the Python start and the backend's
+ * import overlap with whatever the caller still has to do before the build may begin.
+ */
+export async function startHook(call: HookCall, hook: HookName, kwargs: Record<string, unknown>, tmpRoot: string): Promise<StartedHook> {
   const control = await mkdtemp(join(tmpRoot, 'hook-'));
+  let release!: (line: string) => void;
+  const go = new Promise<string>((resolve) => (release = resolve));
+  let started: Promise<RunResult>;
   try {
     await writeFile(join(control, 'input.json'), JSON.stringify({ build_backend: call.backend, backend_path: call.backendPath, kwargs }));
     call.log.section(`hook ${hook} (${call.backend})`);
-    const res = await run(call.python, [pythonHelperPath('sealed_hook_runner.py'), hook, control], {
+    started = run(call.python, [pythonHelperPath('sealed_hook_runner.py'), hook, control], {
       cwd: call.tree,
       env: call.keepEnv ? call.env : { ...call.env, PYTHONPATH: '', PYTHONNOUSERSITE: '1' },
       timeoutMs: call.timeoutMs ?? 60 * 60 * 1000,
       onOutput: (chunk) => call.log.write(chunk),
       keepBytes: 64 * 1024,
+      input: go,
     });
-    let out: RunnerOutput;
-    try {
-      out = JSON.parse(await readFile(join(control, 'output.json'), 'utf8')) as RunnerOutput;
-    } catch {
-      throw new SealedError('BACKEND_FAILED', `The build backend ${call.backend} died during ${hook} (exit ${res.code ?? res.signal}) without reporting a result.`, {
-        log: call.log.path,
-        tail: call.log.tail(),
-        hint: `See the full output in ${call.log.path}.`,
-      });
-    }
-    if ('return_val' in out) return { kind: 'ok', value: out.return_val };
-    if (out.unsupported) return { kind: 'unsupported' };
-    if (out.no_backend) {
-      throw new SealedError('BACKEND_FAILED', `Cannot import the build backend "${call.backend}": ${lastLine(out.traceback)}`, {
-        log: call.log.path,
-        tail: tail(out.traceback),
-        hint: 'Check [build-system] build-backend and requires in pyproject.toml.',
-      });
-    }
-    if (out.backend_invalid) throw new SealedError('BACKEND_FAILED', `Invalid build backend: ${out.message ?? ''}`, { log: call.log.path });
-    if (out.hook_missing) throw new SealedError('BACKEND_FAILED', `The build backend ${call.backend} has no ${hook} hook.`, { log: call.log.path });
-    throw new SealedError('BACKEND_FAILED', `The build backend ${call.backend} failed in ${hook}: ${lastLine(out.traceback)}`, {
+  } catch (e) {
+    await rm(control, { recursive: true, force: true });
+    throw e;
+  }
+  started.catch(() => undefined); // awaited by run() or cancel()
+  let outcome: Promise<HookOutcome> | null = null;
+  return {
+    run() {
+      outcome ??= (async () => {
+        release('go\n');
+        try {
+          return await readOutcome(call, hook, control, await started);
+        } finally {
+          await rm(control, { recursive: true, force: true });
+        }
+      })();
+      return outcome;
+    },
+    async close() {
+      if (outcome) {
+        await outcome.catch(() => undefined);
+        return;
+      }
+      release('');
+      await started.catch(() => undefined);
+      await rm(control, { recursive: true, force: true });
+    },
+  };
+}
+
+async function readOutcome(call: HookCall, hook: HookName, control: string, res: RunResult): Promise<HookOutcome> {
+  let out: RunnerOutput;
+  try {
+    out = JSON.parse(await readFile(join(control, 'output.json'), 'utf8')) as RunnerOutput;
+  } catch {
+    throw new SealedError('BACKEND_FAILED', `The build backend ${call.backend} died during ${hook} (exit ${res.code ?? res.signal}) without reporting a result.`, {
       log: call.log.path,
       tail: call.log.tail(),
-      traceback: out.traceback,
-      hint: `The backend's full output is in ${call.log.path}.`,
+      hint: `See the full output in ${call.log.path}.`,
     });
-  } finally {
-    await rm(control, { recursive: true, force: true });
   }
+  if ('return_val' in out) return { kind: 'ok', value: out.return_val };
+  if (out.unsupported) return { kind: 'unsupported' };
+  if (out.no_backend) {
+    throw new SealedError('BACKEND_FAILED', `Cannot import the build backend "${call.backend}": ${lastLine(out.traceback)}`, {
+      log: call.log.path,
+      tail: tail(out.traceback),
+      hint: 'Check [build-system] build-backend and requires in pyproject.toml.',
+    });
+  }
+  if (out.backend_invalid) throw new SealedError('BACKEND_FAILED', `Invalid build backend: ${out.message ?? ''}`, { log: call.log.path });
+  if (out.hook_missing) throw new SealedError('BACKEND_FAILED', `The build backend ${call.backend} has no ${hook} hook.`, { log: call.log.path });
+  throw new SealedError('BACKEND_FAILED', `The build backend ${call.backend} failed in ${hook}: ${lastLine(out.traceback)}`, {
+    log: call.log.path,
+    tail: call.log.tail(),
+    traceback: out.traceback,
+    hint: `The backend's full output is in ${call.log.path}.`,
+  });
 }
 
 function lastLine(text: string | undefined): string {

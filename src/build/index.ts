@@ -1,6 +1,6 @@
 export { buildWheel, finishWheel, type BuildRequest, type BuildResult } from './builder.js';
 export { readBuildSystem, LEGACY_BUILD_SYSTEM, type BuildSystem } from './pyproject.js';
-export { callHook, type HookCall, type HookName, type HookOutcome } from './hooks.js';
+export { callHook, startHook, type HookCall, type HookName, type HookOutcome, type StartedHook } from './hooks.js';
 export { BuildLog } from './log.js';
 export { pipEnvironment, indexArgs, parsePipReport, sha256FromReport, type PipReport, type PipReportItem } from './pip.js';
 export { treeIdentity, type TreeIdentity } from './tree.js';

@@ -7,7 +7,11 @@ export class BuildLog {
   private recent: string[] = [];
   private readonly started = Date.now();
 
-  constructor(readonly path: string) {
+  /** `echo` receives every chunk too (the shim passes the backend's output on to the frontend). */
+  constructor(
+    readonly path: string,
+    private readonly echo?: (chunk: Buffer | string) => void,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, '');
   }
@@ -19,6 +23,7 @@ export class BuildLog {
   write(chunk: Buffer | string): void {
     const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
     appendFileSync(this.path, text);
+    this.echo?.(chunk);
     this.recent.push(...text.split('\n'));
     if (this.recent.length > 400) this.recent = this.recent.slice(-200);
   }

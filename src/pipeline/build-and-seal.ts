@@ -25,6 +25,8 @@ export interface BuildAndSealOptions {
   env: NodeJS.ProcessEnv;
   tpm: TpmConfig;
   logPath: string;
+  /** The log to use, already open at logPath (the shim's starts before the build is handed here). */
+  log?: BuildLog;
   warn: (message: string) => void;
   onStage?: (stage: string) => void;
   configSettings?: Record<string, string | string[]> | null;
@@ -48,7 +50,7 @@ const now = () => new Date().toISOString();
 export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild> {
   // Refuse early (bad key permissions, malformed key) rather than after a long build.
   const key = loadSigningKey(o.home);
-  const log = new BuildLog(o.logPath);
+  const log = o.log ?? new BuildLog(o.logPath);
   const tpm = await openTpm(o.tpm, o.warn);
   try {
     const startedAt = now();
@@ -103,7 +105,7 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
     const records: RecordInput[] = [
       ...headRecords(pkg, o.source, envBody),
       ...(tpmBody ? [{ type: 'tpm', body: tpmBody } as const] : []),
-      { type: 'build', body: buildBody(built, py.version, envBody, o.configSettings ?? null, startedAt, finishedAt) },
+      { type: 'build', body: buildBody(built, py.version, envBody, o.configSettings ?? null, built.startedAt ?? startedAt, finishedAt) },
       { type: 'artifact', body: { filename: built.filename, sha256: artifact.sha256, size: artifact.size } },
     ];
     const seal = createSeal(records, key);

@@ -1,23 +1,22 @@
-// One sealed build for the sealed-backend shim:
-//   1. identify the source folder (tree digest; PKG-INFO or pyproject name and version; git commit);
-//   2. when the caller claims an sdist SHA-256, check it against the index (before the build when the
-//      name and version are known, else right after it, before anything is signed);
-//   3. build in place (no venv: the frontend's build environment) and seal, as `sealed build` does;
-//   4. write `<wheel>.seal.json` then the wheel into the frontend's wheel folder, the seal into the seal
+// One sealed build for the sealed-backend shim, second half: start.ts has started the backend's runner,
+// the measurement and the inventory, recorded the source tree and let the build run. Here:
+//   1. wait for the wheel and seal it, as `sealed build` does (when the caller claims an sdist SHA-256
+//      and the name was not known before the build, the claim is checked before anything is signed);
+//   2. write `<wheel>.seal.json` then the wheel into the frontend's wheel folder, the seal into the seal
 //      folder, then store wheel and seal in the registry. Any failure removes what this build wrote.
 
 import { mkdir, realpath, unlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { probePython } from '../env/index.js';
+import { join } from 'node:path';
+import type { BuildRequirement, EnvironmentBody } from '../chain/types.js';
+import type { BuildLog, HookOutcome } from '../build/index.js';
 import { buildAndSeal, type SealedBuild } from '../pipeline/build-and-seal.js';
-import { logPathFor, withWorkDir } from '../pipeline/workspace.js';
 import { Registry } from '../registry/index.js';
 import { SEAL_SUFFIX, writeSealFile, type SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import { copyFileAtomic } from '../util/fs.js';
 import { inPlaceBuilder } from './builder.js';
 import type { BackendBuildRequest } from './request.js';
-import { checkClaimedSdist, identifySourceTree } from './source.js';
+import type { ShimSource } from './source.js';
 
 export interface BackendBuildOptions extends BackendBuildRequest {
   home: string;
@@ -43,64 +42,60 @@ export interface BackendBuildResult {
   log: string;
 }
 
-export async function backendBuild(o: BackendBuildOptions): Promise<BackendBuildResult> {
-  const claim = o.claimedSdistSha256;
-  const checkClaim =
-    claim === null
-      ? null
-      : async (name: string, version: string) =>
-          checkClaimedSdist(claim, name, version, { env: o.env, pythonVersion: (await probePython(o.python)).version, warn: o.warn });
-
-  o.onStage?.('identifying the source');
-  const source = await identifySourceTree(o.sourceDir, claim);
-  const declared = source.prepared.declared;
-  if (checkClaim && declared) source.prepared.indexUrl = await checkClaim(declared.name, declared.version);
-
-  const logPath = logPathFor(o.home, basename(o.sourceDir));
-  const built = await withWorkDir(o.home, 'backend-build', (workDir) =>
-    buildAndSeal({
-      home: o.home,
-      python: o.python,
-      indexUrl: source.prepared.indexUrl ?? '',
-      source: source.prepared,
-      workDir,
-      env: o.env,
-      tpm: o.tpm,
-      logPath,
-      warn: o.warn,
-      configSettings: o.configSettings,
-      ...(o.onStage ? { onStage: o.onStage } : {}),
-      builder: inPlaceBuilder({
-        python: o.python,
-        backend: o.backend,
-        backendPath: o.backendPath,
-        env: o.env,
-        buildSystemRequires: source.buildSystemRequires,
-        metadataDirectory: o.metadataDirectory,
-        ...(o.inventory ? { inventory: o.inventory } : {}),
-        ...(o.onBackendOutput ? { onOutput: o.onBackendOutput } : {}),
-        ...(checkClaim && !declared
-          ? {
-              // The package record is made after the build when the name was not known before it, so the
-              // index URL set here still lands in it.
-              afterBuild: async (r) => {
-                source.prepared.indexUrl = await checkClaim(r.name, r.version);
-              },
-            }
-          : {}),
-      }),
-    }).then((b) => publish(b, o)),
-  );
-  return { ...built.result, log: built.build.log };
+/** What start.ts has under way when it hands over. */
+export interface StartedBuild {
+  workDir: string;
+  log: BuildLog;
+  source: ShimSource;
+  wheelDir: string;
+  built: Promise<{ outcome: HookOutcome; startedAt: string }>;
+  environment: Promise<EnvironmentBody>;
+  inventory: Promise<BuildRequirement[]>;
+  /** Checks a claimed sdist SHA-256 once the build tells the name (null: no claim, or already checked). */
+  checkClaimAfterBuild: ((name: string, version: string) => Promise<string>) | null;
 }
 
-interface Published {
-  build: SealedBuild;
-  result: Omit<BackendBuildResult, 'log'>;
+export async function sealStartedBuild(o: BackendBuildOptions, s: StartedBuild): Promise<BackendBuildResult> {
+  const { source, checkClaimAfterBuild } = s;
+  const built = await buildAndSeal({
+    home: o.home,
+    python: o.python,
+    indexUrl: source.prepared.indexUrl ?? '',
+    source: source.prepared,
+    workDir: s.workDir,
+    env: o.env,
+    tpm: o.tpm,
+    logPath: s.log.path,
+    log: s.log,
+    warn: o.warn,
+    configSettings: o.configSettings,
+    environment: s.environment,
+    ...(o.onStage ? { onStage: o.onStage } : {}),
+    builder: inPlaceBuilder({
+      python: o.python,
+      backend: o.backend,
+      backendPath: o.backendPath,
+      buildSystemRequires: source.buildSystemRequires,
+      wheelDir: s.wheelDir,
+      built: s.built,
+      inventory: s.inventory,
+      ...(checkClaimAfterBuild
+        ? {
+            // The package record is made after the build when the name was not known before it, so the
+            // index URL set here still lands in it.
+            afterBuild: async (r) => {
+              source.prepared.indexUrl = await checkClaimAfterBuild(r.name, r.version);
+            },
+          }
+        : {}),
+    }),
+  });
+  const published = await publish(built, o);
+  return { ...published, log: built.log };
 }
 
 /** Called inside the work folder's lifetime: the built wheel is copied out of it. */
-async function publish(build: SealedBuild, o: BackendBuildOptions): Promise<Published> {
+async function publish(build: SealedBuild, o: BackendBuildOptions): Promise<Omit<BackendBuildResult, 'log'>> {
   const name = build.summary.artifact.filename;
   const wheelPath = join(o.wheelDir, name);
   const sealPath = wheelPath + SEAL_SUFFIX;
@@ -128,7 +123,7 @@ async function publish(build: SealedBuild, o: BackendBuildOptions): Promise<Publ
     } finally {
       registry.close();
     }
-    return { build, result: { wheel: name, wheelPath, sealPath, sealCopy: sealCopy ?? (o.sealDir ? sealPath : null), storedWheel, summary: build.summary } };
+    return { wheel: name, wheelPath, sealPath, sealCopy: sealCopy ?? (o.sealDir ? sealPath : null), storedWheel, summary: build.summary };
   } catch (e) {
     await Promise.all(written.map((p) => unlink(p).catch(() => undefined)));
     throw e;

@@ -9,7 +9,7 @@ import { parse as parseToml } from 'smol-toml';
 import { SealedError } from '../errors.js';
 import { digestsEqual } from '../core/digest.js';
 import { normalizeName } from '../core/names.js';
-import { treeIdentity } from '../build/index.js';
+import { treeIdentity } from '../build/tree.js';
 import { parsePkgInfo } from '../source/pkg-info.js';
 import type { PreparedSource } from '../pipeline/source.js';
 

@@ -15,7 +15,8 @@ export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
-  input?: string;
+  /** Written to stdin, which then closes; a promise keeps stdin open until it settles (a go signal). */
+  input?: string | Promise<string>;
   /** Receives output as it arrives (for log files); the returned stdout/stderr keep only the last `keepBytes`. */
   onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
   keepBytes?: number;
@@ -57,7 +58,9 @@ export function run(command: string, args: string[], opts: RunOptions = {}): Pro
       resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
     child.stdin!.on('error', () => undefined);
-    child.stdin!.end(opts.input ?? '');
+    // A process that already exited makes a late write fail with EPIPE, which the handler above absorbs.
+    if (typeof opts.input === 'object') opts.input.then((text) => child.stdin!.end(text), () => child.stdin!.end());
+    else child.stdin!.end(opts.input ?? '');
   });
 }
 

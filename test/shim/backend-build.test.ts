@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { startIndexServer, type IndexServer } from '../helpers/index-server.js';
 import { makeSdist } from '../helpers/projects.js';
+import { treeIdentity } from '../../src/build/index.js';
 import { parseSeal } from '../../src/seal/index.js';
 import { parseConfigSettings, parseInventory, readPkgInfo } from '../../src/shim/index.js';
 import { artifactsIn, sha256File, storedWheels } from './helpers.js';
@@ -24,6 +25,9 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     sys.stderr.write("tiny backend: PYTHONPATH=%s\\n" % os.environ.get("PYTHONPATH"))
     if (config_settings or {}).get("explode"):
         raise RuntimeError("tiny backend exploded on request")
+    if (config_settings or {}).get("write-into-tree"):
+        with open("written-by-the-build.txt", "w") as f:  # as setuptools writes build/ and *.egg-info
+            f.write("made during build_wheel\\n")
     files = {
         "${name.replace(/-/g, '_')}/__init__.py": b"VALUE = 1\\n",
         DIST + ".dist-info/METADATA": b"Metadata-Version: 2.1\\nName: ${name}\\nVersion: ${version}\\n",
@@ -168,6 +172,18 @@ describe('sealed backend-build', () => {
     assert.equal(res.json.error.code, 'BACKEND_FAILED');
     assert.deepEqual(artifactsIn(wheelDir), { wheels: [], seals: [] });
     assert.equal(storedWheels(home).length, 0);
+  });
+
+  it('records the tree as it was before the backend ran, though the runner starts ahead of that', async () => {
+    const project = tinyProject();
+    const recorded = await treeIdentity(project);
+    const res = await call(project, { home: join(project, '..', 'home-tree'), wheelDir: join(project, 'w'), config: { 'write-into-tree': '1' } });
+    assert.equal(res.status, 0, res.stderr);
+    assert.ok(existsSync(join(project, 'written-by-the-build.txt')), 'the backend wrote into the tree');
+    const { body } = sealRecords(res.json.seal);
+    assert.equal(body('source').tree_sha256, recorded.treeSha256);
+    assert.equal(body('source').file_count, recorded.fileCount);
+    assert.notEqual((await treeIdentity(project)).treeSha256, recorded.treeSha256);
   });
 
   it('when the backend raises, exits 3 with its error, its traceback on stderr, and nothing sealed', async () => {

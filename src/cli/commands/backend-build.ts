@@ -1,7 +1,8 @@
 import type { Command, Context, ParsedArgs } from '../command.js';
 import { boolOption, stringOption } from '../command.js';
-import { tpmConfigFromEnv } from '../../tpm/index.js';
-import { backendBuild, parseBackendBuildArgs } from '../../shim/index.js';
+import { tpmConfigFromEnv } from '../../tpm/config.js';
+import { backendBuild } from '../../shim/start.js';
+import { parseBackendBuildArgs } from '../../shim/request.js';
 
 export const command: Command = {
   name: 'backend-build',
