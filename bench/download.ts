@@ -5,7 +5,9 @@
 //
 //   node dist/bench/download.js [--mib 1024] [--runs 2] [--dest DIR]
 //
-// Targets (issue 3): throughput >= 0.8 x openssl, peak RSS <= 100 MB.
+// Targets (issue 3): throughput >= 0.8 x openssl, peak RSS <= 100 MB. Two C peers run in the same run for
+// scale: `curl -o` (receive and write, no hash) and `curl | tee | openssl dgst` (receive, write and hash:
+// the same job with no verdict), both against the same server, both into the same folder.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -69,6 +71,26 @@ function openssl(path: string): { seconds: number; sha256: string } {
   return { seconds, sha256: r.stdout.split(/\s/)[0]!.toLowerCase() };
 }
 
+/** A shell pipeline of C tools against the same URL and folder; best of `runs`, its output removed. */
+function curlPeer(script: string, url: string, out: string, runs: number): Promise<number> {
+  const once = () =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = performance.now();
+      const p = spawn('sh', ['-c', script, 'sh', url, out], { stdio: ['ignore', 'ignore', 'inherit'] });
+      p.on('error', reject);
+      p.on('close', (code) => {
+        rmSync(out, { force: true });
+        if (code === 0) resolve((performance.now() - t0) / 1000);
+        else reject(new Error(`${script} exited ${code}`));
+      });
+    });
+  return (async () => {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) times.push(await once());
+    return Math.min(...times);
+  })();
+}
+
 function runChild(candidate: SdistCandidate, dest: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(candidate), dest], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -125,6 +147,14 @@ async function main(): Promise<void> {
       console.log(`${'openssl dgst -sha256'.padEnd(28)} ${ssl.seconds.toFixed(3)} s  ${rate(ssl.seconds).padStart(10)}`);
       report(`sealed download (${destRoot === work ? 'tmp dir' : destRoot})`, await measure(destRoot));
       if (extraDest) report('sealed download (/dev/shm)', await measure(extraDest));
+      if (spawnSync('curl', ['--version']).status === 0) {
+        const peer = async (label: string, script: string) => {
+          const seconds = await curlPeer(script, candidate.url, join(destRoot, 'peer.out'), runs);
+          console.log(`${label.padEnd(28)} ${seconds.toFixed(3)} s  ${rate(seconds).padStart(10)}  ratio ${(ssl.seconds / seconds).toFixed(2)}`);
+        };
+        await peer('curl -o (no hash)', 'curl -sf -o "$2" "$1"');
+        await peer('curl | tee | openssl dgst', 'curl -sf "$1" | tee "$2" | openssl dgst -sha256 >/dev/null');
+      }
     } finally {
       await server.close();
     }
