@@ -4,7 +4,9 @@ Usage: python sealed_hook_runner.py HOOK_NAME CONTROL_DIR
 
 Imports the backend, then waits for the line "go" on stdin before it calls the hook (end of input
 without it: exit, nothing called). The caller can so start this process, and the backend's import,
-while it still records the source tree the hook will build. Reads CONTROL_DIR/input.json {"build_backend", "backend_path", "kwargs"} and writes
+while it still records the source tree the hook will build.
+
+Reads CONTROL_DIR/input.json {"build_backend", "backend_path", "kwargs"} and writes
 CONTROL_DIR/output.json with {"return_val": ...} or failure flags as data:
 {"unsupported": true} (optional hook absent), {"no_backend": true, "traceback"},
 {"backend_invalid": true, "message"}, {"hook_missing": true}, {"backend_error": true, "traceback", "exception"}.

@@ -83,7 +83,7 @@ export async function startHook(call: HookCall, hook: HookName, kwargs: Record<s
     await rm(control, { recursive: true, force: true });
     throw e;
   }
-  started.catch(() => undefined); // awaited by run() or cancel()
+  started.catch(() => undefined); // awaited by run() or close()
   let outcome: Promise<HookOutcome> | null = null;
   return {
     run() {

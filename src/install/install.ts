@@ -11,6 +11,7 @@ import type { EnvironmentBody } from '../chain/types.js';
 import { findSdist, type SdistCandidate } from '../index/index.js';
 import type { PreparedSource } from '../pipeline/index.js';
 // Only the work-folder helpers at start; the build machinery loads when a build is needed (reuse stays quick).
+import { BuildLog } from '../build/log.js';
 import { logPathFor, withWorkDir } from '../pipeline/workspace.js';
 import { decide, type Decision, type PolicySettings, type Roster } from '../policy/index.js';
 import { Registry, type StoredSeal } from '../registry/index.js';
@@ -205,7 +206,7 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
         env: o.env,
         tpm: o.tpm,
         environment: c.environment(),
-        logPath,
+        log: new BuildLog(logPath),
         warn: o.warn,
         onStage: (s) => o.progress(`${label}: ${s}`),
       });

@@ -8,7 +8,7 @@ import { SealedError } from '../errors.js';
 import type { BuildBody, EnvironmentBody, PackageBody, RecordInput, TpmBody } from '../chain/types.js';
 import { normalizeName } from '../core/names.js';
 import { sameVersion } from '../core/versions.js';
-import { buildWheel, BuildLog, type BuildRequest, type BuildResult } from '../build/index.js';
+import { buildWheel, type BuildLog, type BuildRequest, type BuildResult } from '../build/index.js';
 import { measureEnvironment, probePython } from '../env/index.js';
 import { createSeal, loadSigningKey, SEAL_SUFFIX, tpmQualifyingData, verifySeal, writeSealFile, type Seal, type SealSummary } from '../seal/index.js';
 import { openTpm, type TpmConfig } from '../tpm/index.js';
@@ -24,9 +24,8 @@ export interface BuildAndSealOptions {
   workDir: string;
   env: NodeJS.ProcessEnv;
   tpm: TpmConfig;
-  logPath: string;
-  /** The log to use, already open at logPath (the shim's starts before the build is handed here). */
-  log?: BuildLog;
+  /** Where the backend's output goes; failures point to its file. */
+  log: BuildLog;
   warn: (message: string) => void;
   onStage?: (stage: string) => void;
   configSettings?: Record<string, string | string[]> | null;
@@ -50,7 +49,7 @@ const now = () => new Date().toISOString();
 export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild> {
   // Refuse early (bad key permissions, malformed key) rather than after a long build.
   const key = loadSigningKey(o.home);
-  const log = o.log ?? new BuildLog(o.logPath);
+  const log = o.log;
   const tpm = await openTpm(o.tpm, o.warn);
   try {
     const startedAt = now();

@@ -65,7 +65,6 @@ export async function sealStartedBuild(o: BackendBuildOptions, s: StartedBuild):
     workDir: s.workDir,
     env: o.env,
     tpm: o.tpm,
-    logPath: s.log.path,
     log: s.log,
     warn: o.warn,
     configSettings: o.configSettings,

@@ -4,6 +4,7 @@ import { stringOption } from '../command.js';
 import { resolveIndexConfig } from '../../index/index.js';
 import { probePython, resolvePythonCommand } from '../../env/index.js';
 import { tpmConfigFromEnv } from '../../tpm/index.js';
+import { BuildLog } from '../../build/log.js';
 import { buildAndSeal, classifySource, logPathFor, prepareSource, publish, withWorkDir } from '../../pipeline/index.js';
 import { Registry } from '../../registry/index.js';
 
@@ -43,7 +44,7 @@ export const command: Command = {
         workDir,
         env: ctx.env,
         tpm,
-        logPath,
+        log: new BuildLog(logPath),
         warn: (m) => out.warn(m, m),
         onStage: (s) => out.progress(`${label}: ${s}`),
       });
