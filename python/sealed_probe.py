@@ -12,7 +12,9 @@ def pip_version():
         import importlib.util
         import re
         spec = importlib.util.find_spec("pip")
-        if spec and spec.origin:
+        if not spec:
+            return None  # not importable here: importlib.metadata would search the same path, slowly
+        if spec.origin:
             with open(spec.origin, encoding="utf-8") as f:
                 m = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", f.read(), re.M)
             if m:

@@ -45,7 +45,14 @@ def _optional_list(name, config_settings):
 
 
 def get_requires_for_build_wheel(config_settings=None):
-    return _optional_list("get_requires_for_build_wheel", config_settings)
+    selection = _settings.select(config_settings)
+    # build_wheel comes next, in a process of its own: Sealed starts now, in the background, and is
+    # ready by then (and if not, build_wheel starts Sealed itself).
+    from . import _prestart
+
+    _prestart.start_ahead()
+    hook = _real.hook(selection, "get_requires_for_build_wheel")
+    return [] if hook is None else list(hook(selection.backend_settings))
 
 
 def get_requires_for_build_sdist(config_settings=None):

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-from . import _inventory, _wheels
+from . import _inventory, _prestart, _wheels
 
 INSTALL_HINT = (
     "Install Sealed (Node.js 20 or later) from a checkout of its repository with `npm install -g /path/to/sealed` so that `sealed` is on PATH, or set "
@@ -76,31 +76,47 @@ def build_and_seal(wheel_directory, selection, metadata_directory=None, environ=
     environ = os.environ if environ is None else environ
     wheel_directory = os.path.abspath(wheel_directory)
     os.makedirs(wheel_directory, exist_ok=True)
-    argv = node_command(environ) + backend_build_args(selection, os.getcwd(), wheel_directory, metadata_directory)
+    node = node_command(environ)
+    args = backend_build_args(selection, os.getcwd(), wheel_directory, metadata_directory) + ["--inventory-on-stdin"]
     before = os.listdir(wheel_directory)
     try:
-        try:
-            # stderr stays the frontend's: the backend's output and Sealed's messages show up where pip
-            # and build show a backend's output; stdout carries Sealed's one JSON document.
-            proc = subprocess.Popen(argv + ["--inventory-on-stdin"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=dict(environ))
-        except OSError as e:
-            raise SealedUnavailable("sealed-backend: cannot run Sealed (%s): %s. %s" % (shlex.join(argv[:2]), e, INSTALL_HINT)) from None
-        with proc:
-            try:
-                # Taken here, in the frontend's hook process, while Sealed starts: the same interpreter
-                # and environment the backend then builds in.
-                inventory = json.dumps(_inventory.importable_distributions()).encode("utf-8")
-            except BaseException:
-                proc.kill()
-                raise
-            stdout, _ = proc.communicate(inventory)
+        served = None
+        path = _prestart.socket_path(node, environ) if _prestart.enabled(environ) else None
+        if path is not None and os.path.exists(path):
+            served = _prestart.build_through(path, args, environ, _inventory_json)
+        returncode, stdout = served if served is not None else _run_sealed(node + args, environ)
         result = _parse_result(stdout)
-        if proc.returncode != 0 or not isinstance(result, dict) or result.get("ok") is not True:
-            raise SealedBuildFailed(_describe_failure(proc.returncode, result))
+        if returncode != 0 or not isinstance(result, dict) or result.get("ok") is not True:
+            raise SealedBuildFailed(_describe_failure(returncode, result))
         return _checked_wheel(result, wheel_directory)
+
     except BaseException:
         _wheels.remove_new_artifacts(wheel_directory, before)
         raise
+
+
+def _inventory_json():
+    # Taken here, in the frontend's hook process: the same interpreter and environment the backend then
+    # builds in.
+    return json.dumps(_inventory.importable_distributions()).encode("utf-8")
+
+
+def _run_sealed(argv, environ):
+    """Starts Sealed for this one build; returns (exit code, stdout)."""
+    try:
+        # stderr stays the frontend's: the backend's output and Sealed's messages show up where pip
+        # and build show a backend's output; stdout carries Sealed's one JSON document.
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=dict(environ))
+    except OSError as e:
+        raise SealedUnavailable("sealed-backend: cannot run Sealed (%s): %s. %s" % (shlex.join(argv[:2]), e, INSTALL_HINT)) from None
+    with proc:
+        try:
+            inventory = _inventory_json()  # while Sealed starts
+        except BaseException:
+            proc.kill()
+            raise
+        stdout, _ = proc.communicate(inventory)
+    return proc.returncode, stdout
 
 
 def _parse_result(stdout):
@@ -114,9 +130,10 @@ def _parse_result(stdout):
 def _describe_failure(returncode, result):
     error = result.get("error") if isinstance(result, dict) else None
     if not isinstance(error, dict):
+        how = "exited with status %s" % returncode if returncode is not None else "ended"
         return (
-            "sealed-backend: Sealed exited with status %s without a result, so nothing was sealed and no wheel is "
-            "returned; its messages are above." % returncode
+            "sealed-backend: Sealed %s without a result, so nothing was sealed and no wheel is "
+            "returned; its messages are above." % how
         )
     lines = ["sealed-backend: no sealed wheel: %s [%s]" % (error.get("message", "(no message)"), error.get("code", "?"))]
     for key in ("expected", "found"):

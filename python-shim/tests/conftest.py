@@ -52,6 +52,12 @@ FAKE_NODE = textwrap.dedent(
 )
 
 
+@pytest.fixture(autouse=True)
+def no_prestart(monkeypatch):
+    """get_requires_for_build_wheel starts Sealed ahead only where a test asks for it (test_prestart.py)."""
+    monkeypatch.setenv("SEALED_PRESTART", "0")
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """An empty project folder, made the working folder (frontends run hooks there)."""

@@ -4,8 +4,16 @@ import { resolveHome } from '../util/home.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
+/** The streams one command line runs with: the process's own, or a served build's (shim/serve.ts). */
+export interface Io {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
 export interface Context {
   out: Output;
+  io: Io;
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** --home or SEALED_HOME or ~/.sealed; created (0700) on first call. */
@@ -30,10 +38,11 @@ export interface Command {
   run(ctx: Context, args: ParsedArgs): Promise<number | void>;
 }
 
-export function makeContext(out: Output, homeOption: string | undefined): Context {
+export function makeContext(out: Output, homeOption: string | undefined, io: Io): Context {
   let home: string | undefined;
   return {
     out,
+    io,
     env: process.env,
     cwd: process.cwd(),
     homeOption,

@@ -9,6 +9,9 @@ export interface OutputOptions {
   verbose: boolean;
 }
 
+/** A terminal reports isTTY and its width; a pipe or a served build's socket stream does not. */
+type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
 export class Output {
   readonly json: boolean;
   readonly quiet: boolean;
@@ -18,7 +21,11 @@ export class Output {
   private warned = new Set<string>();
   private progressShown = false;
 
-  constructor(opts: OutputOptions, private readonly stdout = process.stdout, private readonly stderr = process.stderr) {
+  constructor(
+    opts: OutputOptions,
+    private readonly stdout: Stream = process.stdout,
+    private readonly stderr: Stream = process.stderr,
+  ) {
     this.json = opts.json;
     this.quiet = opts.quiet;
     this.verbose = opts.verbose;
@@ -56,7 +63,7 @@ export class Output {
       return;
     }
     if (!this.interactive || this.quiet) return;
-    const cols = (this.stderr as NodeJS.WriteStream).columns || 80; // a pty may report 0
+    const cols = this.stderr.columns || 80; // a pty may report 0
     this.stderr.write(`\r\x1b[2K${message.slice(0, Math.max(10, cols - 1))}`);
     this.progressShown = true;
   }

@@ -46,6 +46,24 @@ export function maskUrlCredentials(value: string): string {
   return value.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1****@');
 }
 
+const measuredTools = new Map<string, Promise<ToolMeasurement | null>>();
+
+/**
+ * Once per process for the same name, PATH, folder and rustup settings (what decides which binary runs
+ * and what it reports): `sealed install` builds many packages in one process, and a Sealed process
+ * started ahead of a shim build (shim/serve.ts) measures while the frontend is still getting ready.
+ */
+function measureToolOnce(name: string, env: NodeJS.ProcessEnv): Promise<ToolMeasurement | null> {
+  const rustup = Object.keys(env).filter((k) => k.startsWith('RUSTUP_') || k.startsWith('CARGO_')).sort().map((k) => [k, env[k]]);
+  const key = JSON.stringify([name, env.PATH ?? '', process.cwd(), rustup]);
+  let measured = measuredTools.get(key);
+  if (!measured) {
+    measured = measureTool(name, env);
+    measuredTools.set(key, measured);
+  }
+  return measured;
+}
+
 async function measureTool(name: string, env: NodeJS.ProcessEnv): Promise<ToolMeasurement | null> {
   const found = findExecutable(name, env);
   if (!found) return null;
@@ -80,7 +98,7 @@ export async function measureEnvironment(opts: MeasureOptions): Promise<Environm
   const env = opts.env ?? process.env;
   const [py, compilers, osr] = await Promise.all([
     probePython(opts.python).then(async (facts) => ({ facts, digest: await hashFile(facts.realpath) })),
-    Promise.all(COMPILERS.map((c) => measureTool(c, env))),
+    Promise.all(COMPILERS.map((c) => measureToolOnce(c, env))),
     osRelease(),
   ]);
   return {

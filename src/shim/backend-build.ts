@@ -28,6 +28,8 @@ export interface BackendBuildOptions extends BackendBuildRequest {
   inventory?: Promise<string>;
   /** The backend's output, live (the command writes it to stderr, which the frontend shows). */
   onBackendOutput?: (chunk: Buffer | string) => void;
+  /** When this build is served by a Sealed process started ahead of it (shim/serve.ts): since when. */
+  servedSince?: string;
 }
 
 export interface BackendBuildResult {

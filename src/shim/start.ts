@@ -17,6 +17,7 @@ export async function backendBuild(o: BackendBuildOptions): Promise<BackendBuild
   const logPath = logPathFor(o.home, basename(o.sourceDir));
   return withWorkDir(o.home, 'backend-build', async (workDir) => {
     const log = new BuildLog(logPath, o.onBackendOutput);
+    if (o.servedSince) log.write(`sealed: served by process ${process.pid}, started at ${o.servedSince} ahead of build_wheel\n`);
     const wheelDir = join(workDir, 'wheel');
     await mkdir(wheelDir);
     const hook = await startHook(
@@ -65,7 +66,8 @@ async function prepareAndSeal(o: BackendBuildOptions, h: { workDir: string; log:
   const inventory = o.inventory ? o.inventory.then((text) => parseInventory(text, o.python)) : importableDistributions(o.python, o.env, o.sourceDir);
   const sealing = import('./backend-build.js');
   for (const p of [built, environment, inventory, sealing]) p.catch(() => undefined); // awaited when sealing
-  const { sealStartedBuild } = await sealing;  return sealStartedBuild(o, {
+  const { sealStartedBuild } = await sealing;
+  return sealStartedBuild(o, {
     workDir: h.workDir,
     log: h.log,
     source,

@@ -3,7 +3,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -39,6 +39,13 @@ async function assertSealedDist(dist: string, name: string, version: string) {
   return seal;
 }
 
+/** The one build log in the home (each test builds one wheel into a home of its own). */
+function buildLog(home: string): string {
+  const logs = readdirSync(join(home, 'logs'));
+  assert.equal(logs.length, 1, logs.join(', '));
+  return readFileSync(join(home, 'logs', logs[0]!), 'utf8');
+}
+
 describe('python -m build with sealed_backend', () => {
   for (const backend of ['setuptools', 'flit', 'hatchling'] as const) {
     it(`when running python -m build --wheel with ${backend} as the real backend, dist holds the wheel and its verified seal`, async () => {
@@ -49,8 +56,20 @@ describe('python -m build with sealed_backend', () => {
       assert.equal(res.status, 0, res.output);
       await assertSealedDist(join(project, 'dist'), name, '1.1.0');
       assert.equal(storedWheels(home).length, 1);
+      // get_requires_for_build_wheel started Sealed ahead; build_wheel handed its build to that process.
+      assert.match(buildLog(home), /sealed: served by process \d+, started at .* ahead of build_wheel/);
     });
   }
+
+  it('when SEALED_PRESTART=0, build_wheel starts Sealed itself and the wheel is sealed all the same', async () => {
+    const name = 'pb-cold';
+    const project = writeShimProject(mkdtempSync(join(work, 'cold-')), { backend: 'flit', name, version: '1.2.0' });
+    const home = join(project, '..', 'home');
+    const res = await build(['--wheel'], project, { SEALED_HOME: home, SEALED_PRESTART: '0' });
+    assert.equal(res.status, 0, res.output);
+    await assertSealedDist(join(project, 'dist'), name, '1.2.0');
+    assert.doesNotMatch(buildLog(home), /served by process/);
+  });
 
   it('when building the sdist and then the wheel from it, the seal records the unpacked sdist folder, its name and version', async () => {
     const name = 'pb-full';

@@ -1,5 +1,6 @@
 import type { Command, Context, ParsedArgs } from '../command.js';
 import { boolOption, stringOption } from '../command.js';
+import { SealedError } from '../../errors.js';
 import { tpmConfigFromEnv } from '../../tpm/config.js';
 import { backendBuild } from '../../shim/start.js';
 import { parseBackendBuildArgs } from '../../shim/request.js';
@@ -7,7 +8,7 @@ import { parseBackendBuildArgs } from '../../shim/request.js';
 export const command: Command = {
   name: 'backend-build',
   usage:
-    'backend-build --source DIR --wheel-dir DIR --backend SPEC --python EXE [--backend-path P]... [--config-settings JSON] [--seal-dir DIR] [--sdist-sha256 HEX] [--metadata-dir DIR] [--inventory-on-stdin] [--json]',
+    'backend-build --source DIR --wheel-dir DIR --backend SPEC --python EXE [--backend-path P]... [--config-settings JSON] [--seal-dir DIR] [--sdist-sha256 HEX] [--metadata-dir DIR] [--inventory-on-stdin] [--json]  |  backend-build --listen-fd N --python EXE [--idle-seconds S] [--socket-path P]',
   summary:
     'Used by the sealed-backend PEP 517 shim: runs the real backend\'s build_wheel in the frontend\'s build environment (that interpreter, that environment), seals the wheel, writes <wheel>.seal.json beside it and into --seal-dir, and stores both in the registry. Prints the wheel\'s file name.',
   options: {
@@ -21,19 +22,38 @@ export const command: Command = {
     'sdist-sha256': { type: 'string' },
     'metadata-dir': { type: 'string' },
     'inventory-on-stdin': { type: 'boolean' },
+    'listen-fd': { type: 'string' },
+    'idle-seconds': { type: 'string' },
+    'socket-path': { type: 'string' },
+    'served-since': { type: 'string' },
   },
   async run(ctx, args) {
+    if (args.values['listen-fd'] !== undefined) return serve(args);
     // Read from the start: the shim writes it while this process loads.
-    const inventory = boolOption(args, 'inventory-on-stdin') ? readStdin() : undefined;
+    const stdin = ctx.io.stdin;
+    const inventory = boolOption(args, 'inventory-on-stdin') ? readAll(stdin) : undefined;
     inventory?.catch(() => undefined);
     try {
       await sealOne(ctx, args, inventory);
     } finally {
       // Nothing more is read; an open stdin must not keep this process alive after a failure.
-      if (inventory) process.stdin.destroy();
+      if (inventory && 'destroy' in stdin && typeof stdin.destroy === 'function') stdin.destroy();
     }
   },
 };
+
+/** `--listen-fd N --python EXE`: started by the shim ahead of build_wheel (shim/serve.ts). */
+async function serve(args: ParsedArgs): Promise<void> {
+  const fd = Number(stringOption(args, 'listen-fd'));
+  const python = stringOption(args, 'python');
+  const idle = Number(stringOption(args, 'idle-seconds') ?? 60);
+  if (!Number.isInteger(fd) || fd < 3) throw new SealedError('USAGE', '--listen-fd needs the number of an inherited listening socket (3 or more).');
+  if (!python) throw new SealedError('USAGE', '--listen-fd needs --python, the interpreter the frontend builds with.');
+  if (!Number.isFinite(idle) || idle <= 0 || idle > 3600) throw new SealedError('USAGE', '--idle-seconds must be between 0 and 3600.');
+  const { serveOneBuild } = await import('../../shim/serve.js');
+  const socketPath = stringOption(args, 'socket-path');
+  await serveOneBuild({ listenFd: fd, python, idleMs: idle * 1000, ...(socketPath ? { socketPath } : {}) });
+}
 
 async function sealOne(ctx: Context, args: ParsedArgs, inventory: Promise<string> | undefined): Promise<void> {
   const out = ctx.out;
@@ -58,10 +78,11 @@ async function sealOne(ctx: Context, args: ParsedArgs, inventory: Promise<string
     env: ctx.env,
     tpm: tpmConfigFromEnv(ctx.env),
     ...(inventory ? { inventory } : {}),
+    ...(stringOption(args, 'served-since') ? { servedSince: stringOption(args, 'served-since') } : {}),
     warn: (m) => out.warn(m, m),
     onStage: (s) => out.progress(`sealed: ${s}`),
     // The frontend shows the backend hook's stderr; stdout stays this command's one JSON document.
-    onBackendOutput: (chunk) => process.stderr.write(chunk),
+    onBackendOutput: (chunk) => ctx.io.stderr.write(chunk),
   });
   const s = r.summary;
   out.result(
@@ -84,12 +105,12 @@ async function sealOne(ctx: Context, args: ParsedArgs, inventory: Promise<string
   );
 }
 
-function readStdin(): Promise<string> {
+function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    process.stdin.on('data', (c: Buffer) => chunks.push(c));
-    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    process.stdin.on('error', reject);
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stream.on('error', reject);
   });
 }
 

@@ -1,0 +1,205 @@
+"""Starting Sealed ahead of build_wheel.
+
+Frontends (pip, build, uv) call ``get_requires_for_build_wheel`` in one hook process and, once its
+answer is installed, ``build_wheel`` in the next. The first starts ``sealed backend-build --listen-fd N``
+in the background, handing it a listening Unix socket, so that Node's start, the loading of Sealed and
+the environment measurement overlap with the frontend's own work. ``build_wheel`` then sends its command
+line over that socket instead of starting Sealed itself. Everything here is best effort: whenever the
+socket is not there or not answered, ``build_wheel`` starts Sealed itself, as it always could. Once the
+started process has accepted a build there is no falling back; its result is the build's result.
+
+The socket lives in a folder only this user can enter (as ssh-agent's does), named for the frontend
+process, the build environment, the project folder and the Sealed command line, so that build_wheel
+finds the process its own frontend's get_requires_for_build_wheel started and no other. A started
+process that gets no build exits after IDLE_SECONDS. ``SEALED_PRESTART=0`` turns all of this off.
+
+The frames on the socket are described in Sealed's src/shim/serve.ts.
+"""
+
+import json
+import os
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import zlib
+
+IDLE_SECONDS = 60
+# Until the started process answers a build's request. It may still be loading when build_wheel comes.
+ACCEPT_TIMEOUT = 20.0
+# sun_path holds 108 bytes on Linux and 104 on macOS, the terminating NUL included.
+_MAX_SOCKET_PATH = 100
+_HEAD = struct.Struct(">cI")
+
+
+def enabled(environ):
+    return environ.get("SEALED_PRESTART", "1").strip().lower() not in ("0", "no", "off", "false")
+
+
+def socket_path(node_argv, environ):
+    """Where this build's started Sealed listens, or None when there can be no such socket here."""
+    if not hasattr(socket, "AF_UNIX") or not hasattr(os, "getuid"):
+        return None
+    # The frontend runs both hooks from one process, with one build environment, in the project folder.
+    # (A checksum, not a digest: hashlib's OpenSSL costs this hook 6 ms, and a collision is harmless,
+    # as a request carries its whole command line, environment and folder.)
+    key = json.dumps([sys.prefix, os.path.realpath(os.getcwd()), list(node_argv)]).encode("utf-8")
+    name = "%d-%08x%08x.sock" % (os.getppid(), zlib.crc32(key), zlib.adler32(key))
+    for folder in _private_folders(environ):
+        path = os.path.join(folder, name)
+        if len(os.fsencode(path)) <= _MAX_SOCKET_PATH:
+            return path
+    return None
+
+
+def _private_folders(environ):
+    """$XDG_RUNTIME_DIR/sealed-UID, then $TMPDIR/sealed-UID: each that is a directory, ours, closed to others."""
+    # Not tempfile.gettempdir(): importing tempfile costs this hook 5 ms.
+    tmp = environ.get("TMPDIR") or environ.get("TEMP") or environ.get("TMP") or "/tmp"
+    for base in (environ.get("XDG_RUNTIME_DIR"), tmp):
+        if not base or not os.path.isabs(base):
+            continue
+        folder = os.path.join(base, "sealed-%d" % os.getuid())
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            continue
+        try:
+            st = os.lstat(folder)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077:
+            yield folder
+
+
+def start_ahead(environ=None):
+    """Starts Sealed in the background for the build_wheel that follows; returns its socket path, or None."""
+    from . import _node
+
+    environ = os.environ if environ is None else environ
+    if not enabled(environ):
+        return None
+    try:
+        node_argv = _node.node_command(environ)
+    except _node.SealedUnavailable:
+        return None  # build_wheel says so, with the hint
+    path = socket_path(node_argv, environ)
+    if path is None:
+        return None
+    listener = None
+    try:
+        try:
+            os.unlink(path)  # an earlier one's, never taken: whoever listened there has gone or goes idle
+        except FileNotFoundError:
+            pass
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(path)
+        listener.listen(4)
+        fd = listener.fileno()
+        # Its own session, no inherited output pipes: the frontend never waits for it, and the process
+        # group it leads is what it stops if build_wheel goes away mid-build.
+        subprocess.Popen(
+            node_argv
+            + ["backend-build", "--listen-fd", str(fd), "--socket-path", path, "--python", sys.executable]
+            + ["--idle-seconds", str(IDLE_SECONDS)],
+            pass_fds=(fd,),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env=dict(environ),
+        )
+    except (OSError, ValueError, subprocess.SubprocessError):
+        _unlink_quietly(path)
+        return None
+    finally:
+        if listener is not None:
+            listener.close()
+    return path
+
+
+def build_through(path, argv, environ, stdin_bytes):
+    """Runs the Sealed command line `argv` in the process started ahead at `path`.
+
+    Returns (exit code, stdout bytes), or None when no started process took the build (the caller then
+    starts Sealed itself). stdin_bytes() is called once the build is taken; Sealed's stderr goes to ours.
+    """
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with conn:
+        try:
+            conn.settimeout(ACCEPT_TIMEOUT)
+            conn.connect(path)
+            request = {"argv": list(argv), "env": dict(environ), "cwd": os.getcwd()}
+            conn.sendall(_frame(b"R", json.dumps(request).encode("utf-8")))
+            answer = _read_frame(conn)
+        except (OSError, ValueError):
+            return None
+        if answer is None or answer[0] != b"A":
+            return None
+        _unlink_quietly(path)
+        out = []
+        try:
+            conn.settimeout(None)
+            conn.sendall(_frame(b"I", stdin_bytes()))
+
+            while True:
+                got = _read_frame(conn)
+                if got is None:
+                    return None, b"".join(out)  # taken, then gone without an exit code
+                kind, payload = got
+                if kind == b"E":
+                    _to_stderr(payload)
+                elif kind == b"O":
+                    out.append(payload)
+                elif kind == b"X":
+                    code = json.loads(payload.decode("utf-8")).get("code")
+                    return (code if isinstance(code, int) else None), b"".join(out)
+        except (OSError, ValueError):
+            return None, b"".join(out)
+
+
+def _to_stderr(data):
+    err = getattr(sys.stderr, "buffer", None)
+    if err is not None:
+        err.write(data)
+        err.flush()
+    else:
+        sys.stderr.write(data.decode("utf-8", "replace"))
+        sys.stderr.flush()
+
+
+def _frame(kind, payload):
+    return _HEAD.pack(kind, len(payload)) + payload
+
+
+def _read_frame(conn):
+    """(type, payload), or None at the end of the stream."""
+    head = _read_exactly(conn, _HEAD.size)
+    if head is None:
+        return None
+    kind, length = _HEAD.unpack(head)
+    payload = _read_exactly(conn, length)
+    if payload is None:
+        return None
+    return kind, payload
+
+
+def _read_exactly(conn, n):
+    chunks = []
+    while n > 0:
+        chunk = conn.recv(min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
