@@ -151,6 +151,7 @@ function handleConnection(socket: Socket, claim: () => boolean, served: () => vo
   const reader = new FrameReader({ R: MAX_REQUEST, I: MAX_STDIN });
   const stdin = new PassThrough();
   let serving = false;
+  let stdinSent = false;
   const waiting = setTimeout(() => serving || socket.destroy(), REQUEST_WAIT_MS).unref();
   socket.once('close', () => clearTimeout(waiting));
   socket.on('error', () => undefined);
@@ -163,7 +164,8 @@ function handleConnection(socket: Socket, claim: () => boolean, served: () => vo
       return;
     }
     for (const f of frames) {
-      if (serving && f.type === 'I') {
+      if (serving && f.type === 'I' && !stdinSent) {
+        stdinSent = true;
         stdin.end(f.payload);
         continue;
       }
