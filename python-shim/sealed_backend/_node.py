@@ -80,10 +80,8 @@ def build_and_seal(wheel_directory, selection, metadata_directory=None, environ=
     args = backend_build_args(selection, os.getcwd(), wheel_directory, metadata_directory) + ["--inventory-on-stdin"]
     before = os.listdir(wheel_directory)
     try:
-        served = None
         path = _prestart.socket_path(node, environ) if _prestart.enabled(environ) else None
-        if path is not None and os.path.exists(path):
-            served = _prestart.build_through(path, args, environ, _inventory_json)
+        served = _prestart.build_through(path, args, environ, _inventory_json) if path else None
         returncode, stdout = served if served is not None else _run_sealed(node + args, environ)
         result = _parse_result(stdout)
         if returncode != 0 or not isinstance(result, dict) or result.get("ok") is not True:

@@ -195,7 +195,7 @@ async function serveRequest(socket: Socket, request: Request, stdin: PassThrough
   const sender = (type: string) =>
     new Writable({
       write(chunk: Buffer | string, _enc, callback) {
-        if (socket.writable) socket.write(frame(type, typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+        if (socket.writable) socket.write(frame(type, chunk));
         callback();
       },
     });

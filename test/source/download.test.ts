@@ -45,6 +45,21 @@ async function serve(file: Partial<IndexFile>, opts: Partial<Parameters<typeof s
   servers.push(server);
   return { server, candidate: await findSdist(server.url, 'demo==1.0', quiet) };
 }
+
+/** A download from a server that stalls fails as NETWORK within the short timeouts and leaves nothing. */
+async function givesUpOnStall(short: Parameters<typeof configureHttp>[0], restore: Parameters<typeof configureHttp>[0], stall: Partial<IndexFile>): Promise<void> {
+  configureHttp(short);
+  try {
+    const { candidate } = await serve(stall);
+    const dest = freshDir();
+    const t0 = Date.now();
+    await refusal(downloadVerified(candidate, dest), 'NETWORK');
+    assert.ok(Date.now() - t0 < 4_000, `took ${Date.now() - t0} ms`);
+    assert.deepEqual(contents(dest), []);
+  } finally {
+    configureHttp(restore);
+  }
+}
 const fileRequests = (s: IndexServer) => s.requests.filter((r) => r.startsWith('/files/')).length;
 
 before(() => {
@@ -174,33 +189,11 @@ describe('downloadVerified', () => {
       assert.equal(fileRequests(server), 3);
     });
 
-    it('gives up on a server that stalls before answering, within the timeouts (NETWORK)', async () => {
-      configureHttp({ headersTimeoutMs: 200, attempts: 2 });
-      try {
-        const { candidate } = await serve({ stallMs: 10_000 });
-        const dest = freshDir();
-        const t0 = Date.now();
-        await refusal(downloadVerified(candidate, dest), 'NETWORK');
-        assert.ok(Date.now() - t0 < 4_000, `took ${Date.now() - t0} ms`);
-        assert.deepEqual(contents(dest), []);
-      } finally {
-        configureHttp({ headersTimeoutMs: 2_000, attempts: 3 });
-      }
-    });
+    it('gives up on a server that stalls before answering, within the timeouts (NETWORK)', () =>
+      givesUpOnStall({ headersTimeoutMs: 200, attempts: 2 }, { headersTimeoutMs: 2_000, attempts: 3 }, { stallMs: 10_000 }));
 
-    it('gives up on a body that stalls half-way, within the timeouts (NETWORK)', async () => {
-      configureHttp({ bodyIdleTimeoutMs: 200, attempts: 2 });
-      try {
-        const { candidate } = await serve({ stallAt: 100_000, stallMs: 10_000 });
-        const dest = freshDir();
-        const t0 = Date.now();
-        await refusal(downloadVerified(candidate, dest), 'NETWORK');
-        assert.ok(Date.now() - t0 < 4_000, `took ${Date.now() - t0} ms`);
-        assert.deepEqual(contents(dest), []);
-      } finally {
-        configureHttp({ bodyIdleTimeoutMs: 2_000, attempts: 3 });
-      }
-    });
+    it('gives up on a body that stalls half-way, within the timeouts (NETWORK)', () =>
+      givesUpOnStall({ bodyIdleTimeoutMs: 200, attempts: 2 }, { bodyIdleTimeoutMs: 2_000, attempts: 3 }, { stallAt: 100_000, stallMs: 10_000 }));
 
     it('does not retry a 404 (INDEX_ERROR)', async () => {
       const { server, candidate } = await serve({});
