@@ -1,13 +1,14 @@
-// The software part of the environment attestation. Every probe runs concurrently; the result is the
-// environment record's body. No secret value ever enters it: secret-looking variables are recorded as
+// The software part of the environment attestation: the interpreter, the build tools, the OS. One
+// interpreter probe (python/sealed_probe.py) runs and hashes the interpreter and the tools; the result is
+// the environment record's body. No secret value ever enters it: secret-looking variables are recorded as
 // present only, and credentials inside URLs are masked.
 
 import { readFile } from 'node:fs/promises';
 import { machine, release, version as kernelVersion } from 'node:os';
+import { join } from 'node:path';
 import type { EnvironmentBody, ToolMeasurement } from '../chain/types.js';
-import { findExecutable, realpathOrSelf, run } from '../util/exec.js';
-import { hashFile } from '../util/hash-file.js';
-import { probePython } from './python.js';
+import { SHA256_HEX } from '../core/digest.js';
+import { measurePython, type MeasuredPython, type ProbedTool } from './python.js';
 
 export const COMPILERS = ['cc', 'gcc', 'g++', 'clang', 'gfortran', 'rustc'] as const;
 
@@ -46,35 +47,30 @@ export function maskUrlCredentials(value: string): string {
   return value.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1****@');
 }
 
-const measuredTools = new Map<string, Promise<ToolMeasurement | null>>();
+const measured = new Map<string, Promise<MeasuredPython>>();
 
 /**
- * Once per process for the same name, PATH, folder and rustup settings (what decides which binary runs
- * and what it reports): `sealed install` builds many packages in one process, and a Sealed process
- * started ahead of a shim build (shim/serve.ts) measures while the frontend is still getting ready.
+ * Once per process for the same interpreter, PATH, folder and rustup settings (what decides which tool
+ * binaries run and what they report): `sealed install` builds many packages in one process, and a Sealed
+ * process started ahead of a shim build (shim/serve.ts) measures while the frontend is still getting ready.
  */
-function measureToolOnce(name: string, env: NodeJS.ProcessEnv): Promise<ToolMeasurement | null> {
+function measurePythonOnce(python: string, env: NodeJS.ProcessEnv, home: string | undefined): Promise<MeasuredPython> {
   const rustup = Object.keys(env).filter((k) => k.startsWith('RUSTUP_') || k.startsWith('CARGO_')).sort().map((k) => [k, env[k]]);
-  const key = JSON.stringify([name, env.PATH ?? '', process.cwd(), rustup]);
-  let measured = measuredTools.get(key);
-  if (!measured) {
-    measured = measureTool(name, env);
-    measuredTools.set(key, measured);
+  const key = JSON.stringify([python, env.PATH ?? '', process.cwd(), rustup]);
+  let m = measured.get(key);
+  if (!m) {
+    m = measurePython(python, env, COMPILERS, home ? join(home, 'cache', 'tool-digests.json') : null);
+    measured.set(key, m);
+    m.catch(() => measured.delete(key)); // a failure is reported, not remembered
   }
-  return measured;
+  return m;
 }
 
-async function measureTool(name: string, env: NodeJS.ProcessEnv): Promise<ToolMeasurement | null> {
-  const found = findExecutable(name, env);
-  if (!found) return null;
-  const path = realpathOrSelf(found);
-  const [ver, digest] = await Promise.all([
-    run(found, ['--version'], { timeoutMs: 10_000, env }).catch(() => null),
-    hashFile(path).catch(() => null),
-  ]);
-  if (!ver || ver.code !== 0 || !digest) return null;
-  const firstLine = (ver.stdout || ver.stderr).split('\n').find((l) => l.trim()) ?? '';
-  return { name, path: found === path ? path : `${found} -> ${path}`, version: firstLine.trim().slice(0, 400), sha256: digest.sha256 };
+/** A tool that ran, answered and could be read; null for one that did not (it is left out). */
+function toolMeasurement(t: ProbedTool): ToolMeasurement | null {
+  if (t.code !== 0 || typeof t.sha256 !== 'string' || !SHA256_HEX.test(t.sha256)) return null;
+  const firstLine = String(t.output).split('\n').find((l) => l.trim()) ?? '';
+  return { name: t.name, path: t.path === t.realpath ? t.realpath : `${t.path} -> ${t.realpath}`, version: firstLine.trim().slice(0, 400), sha256: t.sha256 };
 }
 
 async function osRelease(): Promise<Record<string, string>> {
@@ -92,23 +88,21 @@ export interface MeasureOptions {
   python: string;
   env?: NodeJS.ProcessEnv;
   tpm: 'present' | 'absent';
+  /** Sealed's home: the digests of tool binaries are kept in its cache/ by file identity (sealed_probe.py). */
+  home?: string;
 }
 
 export async function measureEnvironment(opts: MeasureOptions): Promise<EnvironmentBody> {
   const env = opts.env ?? process.env;
-  const [py, compilers, osr] = await Promise.all([
-    probePython(opts.python).then(async (facts) => ({ facts, digest: await hashFile(facts.realpath) })),
-    Promise.all(COMPILERS.map((c) => measureToolOnce(c, env))),
-    osRelease(),
-  ]);
+  const [py, osr] = await Promise.all([measurePythonOnce(opts.python, env, opts.home), osRelease()]);
   return {
-    python: { path: py.facts.realpath, version: py.facts.version, implementation: py.facts.implementation, sha256: py.digest.sha256 },
+    python: { path: py.facts.realpath, version: py.facts.version, implementation: py.facts.implementation, sha256: py.sha256 },
     pip_version: py.facts.pipVersion,
     kernel: { release: release(), version: kernelVersion() },
     os_release: osr,
     cpu_arch: machine(),
     libc: py.facts.libc,
-    compilers: compilers.filter((c): c is ToolMeasurement => c !== null),
+    compilers: py.tools.map(toolMeasurement).filter((c): c is ToolMeasurement => c !== null),
     env_vars: measureEnvVars(env),
     tpm: opts.tpm,
   };

@@ -2,6 +2,7 @@
 
 import { join } from 'node:path';
 import { SealedError } from '../errors.js';
+import { SHA256_HEX } from '../core/digest.js';
 import { findExecutable, run } from '../util/exec.js';
 import { pythonHelperPath } from '../util/paths.js';
 
@@ -31,6 +32,25 @@ export function resolvePythonCommand(flag: string | undefined, env: NodeJS.Proce
   return found;
 }
 
+/** A build tool as the probe found and ran it (`NAME --version`). */
+export interface ProbedTool {
+  name: string;
+  /** Where PATH found it, and what that resolves to. */
+  path: string;
+  realpath: string;
+  /** The exit code of `NAME --version`, and what it printed (stdout, else stderr; the start of it). */
+  code: number | null;
+  output: string;
+  sha256: string | null;
+}
+
+export interface MeasuredPython {
+  facts: PythonFacts;
+  /** The interpreter's real path, hashed. */
+  sha256: string;
+  tools: ProbedTool[];
+}
+
 const probes = new Map<string, Promise<PythonFacts>>();
 
 /** Facts about an interpreter, asked once per process. */
@@ -43,17 +63,42 @@ export function probePython(command: string): Promise<PythonFacts> {
   return p;
 }
 
+/**
+ * The facts, the interpreter's digest and the build tools named, found on `env`'s PATH and run with
+ * `env`: one process, which does the hashing and the tools' runs off this process's thread. Binary
+ * digests are kept in `digestCache` by file identity (see python/sealed_probe.py). Seeds probePython's
+ * answer for the same interpreter.
+ */
+export async function measurePython(command: string, env: NodeJS.ProcessEnv, tools: readonly string[], digestCache: string | null): Promise<MeasuredPython> {
+  const doc = await runProbe(command, [...(digestCache ? ['--digest-cache', digestCache] : []), '--tools', ...tools], env);
+  const facts = factsOf(command, doc);
+  if (!probes.has(command)) probes.set(command, Promise.resolve(facts));
+  if (typeof doc.sha256 !== 'string' || !SHA256_HEX.test(doc.sha256)) {
+    throw new SealedError('PYTHON_MISSING', `The probe of ${command} did not report the interpreter's SHA-256.`);
+  }
+  const probed = Array.isArray(doc.tools) ? (doc.tools as ProbedTool[]) : [];
+  return { facts, sha256: doc.sha256, tools: probed };
+}
+
 async function doProbe(command: string): Promise<PythonFacts> {
+  return factsOf(command, await runProbe(command, [], process.env));
+}
+
+async function runProbe(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
   let res;
   try {
-    res = await run(command, ['-I', pythonHelperPath('sealed_probe.py')], { timeoutMs: 30_000 });
+    // The tools get up to 10 s between them (sealed_probe.py); the interpreter's start and the hashing more.
+    res = await run(command, ['-I', pythonHelperPath('sealed_probe.py'), ...args], { timeoutMs: 30_000, env });
   } catch (e) {
     throw new SealedError('PYTHON_MISSING', `Cannot run the Python interpreter ${command}: ${(e as Error).message}.`);
   }
   if (res.code !== 0) {
     throw new SealedError('PYTHON_MISSING', `The Python interpreter ${command} failed to start (exit ${res.code}): ${res.stderr.trim().slice(-400)}`);
   }
-  const j = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+  return JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+}
+
+function factsOf(command: string, j: Record<string, unknown>): PythonFacts {
   return {
     command,
     executable: String(j.executable),

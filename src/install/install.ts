@@ -72,7 +72,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     const py = await early.python;
     // The machine is the same for every package of one install: measured once, when the first build needs it.
     let measured: Promise<EnvironmentBody> | undefined;
-    const environment = () => (measured ??= measureEnvironment({ python: o.python, env: o.env, tpm: 'absent' }));
+    const environment = () => (measured ??= measureEnvironment({ python: o.python, env: o.env, tpm: 'absent', home: o.home }));
     const { resolution, candidates } = await resolving;
     const tags = await tagsPromise;
     const policy = effectivePolicy(registry.policy(), o.policy);

@@ -53,7 +53,7 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
   const tpm = await openTpm(o.tpm, o.warn);
   try {
     const startedAt = now();
-    const envPromise = (o.environment ?? measureEnvironment({ python: o.python, env: o.env, tpm: 'absent' })).then((body) => ({
+    const envPromise = (o.environment ?? measureEnvironment({ python: o.python, env: o.env, tpm: 'absent', home: o.home })).then((body) => ({
       ...body,
       tpm: tpm ? ('present' as const) : ('absent' as const),
     }));

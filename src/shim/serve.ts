@@ -32,6 +32,8 @@ export interface ServeOptions {
   idleMs: number;
   /** Where the socket is bound, to remove it on an idle exit (a listening fd does not tell its path). */
   socketPath?: string;
+  /** Sealed's home, for the measurement's cache of tool digests. */
+  home: string;
 }
 
 /** Frames in, one at a time, from a byte stream of any chunking. */
@@ -99,7 +101,7 @@ export function parseRequest(payload: Buffer): Request | string {
 export async function serveOneBuild(o: ServeOptions): Promise<void> {
   let onRequest!: () => void;
   const requested = new Promise<void>((resolve) => (onRequest = resolve));
-  const warm = warmUp(o.python, requested);
+  const warm = warmUp(o.python, o.home, requested);
   warm.catch(() => undefined); // a failure shows again, with its message, when the build itself needs it
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -136,9 +138,9 @@ export async function serveOneBuild(o: ServeOptions): Promise<void> {
  * heaviest load, and one that blocks this process while it runs) waits until the request is late in
  * coming; a request that comes first loads it itself, once the backend is building.
  */
-async function warmUp(python: string, requested: Promise<void>): Promise<void> {
+async function warmUp(python: string, home: string, requested: Promise<void>): Promise<void> {
   const { measureEnvironment } = await import('../env/measure.js');
-  const measured = measureEnvironment({ python, env: process.env, tpm: 'absent' });
+  const measured = measureEnvironment({ python, env: process.env, tpm: 'absent', home });
   measured.catch(() => undefined);
   await Promise.all([import('./start.js'), import('./source.js'), import('./inventory.js'), import('../cli/commands/backend-build.js')]);
   const late = await Promise.race([requested.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), SEALING_LOAD_DELAY_MS).unref())]);

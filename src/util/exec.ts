@@ -1,7 +1,7 @@
 // Child processes: one small promise wrapper with a timeout, an output cap, and no shell.
 
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { accessSync, constants, realpathSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 
 export interface RunResult {
@@ -76,12 +76,4 @@ export function findExecutable(name: string, env: NodeJS.ProcessEnv = process.en
     }
   }
   return null;
-}
-
-export function realpathOrSelf(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
 }

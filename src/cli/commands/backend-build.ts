@@ -28,7 +28,7 @@ export const command: Command = {
     'served-since': { type: 'string' },
   },
   async run(ctx, args) {
-    if (args.values['listen-fd'] !== undefined) return serve(args);
+    if (args.values['listen-fd'] !== undefined) return serve(ctx, args);
     // Read from the start: the shim writes it while this process loads.
     const stdin = ctx.io.stdin;
     const inventory = boolOption(args, 'inventory-on-stdin') ? readAll(stdin) : undefined;
@@ -43,7 +43,7 @@ export const command: Command = {
 };
 
 /** `--listen-fd N --python EXE`: started by the shim ahead of build_wheel (shim/serve.ts). */
-async function serve(args: ParsedArgs): Promise<void> {
+async function serve(ctx: Context, args: ParsedArgs): Promise<void> {
   const fd = Number(stringOption(args, 'listen-fd'));
   const python = stringOption(args, 'python');
   const idle = Number(stringOption(args, 'idle-seconds') ?? 60);
@@ -52,7 +52,7 @@ async function serve(args: ParsedArgs): Promise<void> {
   if (!Number.isFinite(idle) || idle <= 0 || idle > 3600) throw new SealedError('USAGE', '--idle-seconds must be between 0 and 3600.');
   const { serveOneBuild } = await import('../../shim/serve.js');
   const socketPath = stringOption(args, 'socket-path');
-  await serveOneBuild({ listenFd: fd, python, idleMs: idle * 1000, ...(socketPath ? { socketPath } : {}) });
+  await serveOneBuild({ listenFd: fd, python, idleMs: idle * 1000, home: ctx.home(), ...(socketPath ? { socketPath } : {}) });
 }
 
 async function sealOne(ctx: Context, args: ParsedArgs, inventory: Promise<string> | undefined): Promise<void> {

@@ -11,7 +11,7 @@ export const command: Command = {
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
     const tpmSetting = ctx.env.SEALED_TPM ?? 'auto';
     // The TPM record itself is measured by `sealed tpm status`; this shows the software part.
-    const body = await measureEnvironment({ python, env: ctx.env, tpm: 'absent' });
+    const body = await measureEnvironment({ python, env: ctx.env, tpm: 'absent', home: ctx.home() });
     ctx.out.result({ environment: body, tpm_setting: tpmSetting }, () => {
       const lines = [
         `python:    ${body.python.implementation} ${body.python.version} ${body.python.path}`,
