@@ -45,14 +45,18 @@ def _optional_list(name, config_settings):
 
 
 def get_requires_for_build_wheel(config_settings=None):
-    selection = _settings.select(config_settings)
-    # build_wheel comes next, in a process of its own: Sealed starts now, in the background, and is
-    # ready by then (and if not, build_wheel starts Sealed itself).
+    # build_wheel comes next, in a process of its own: Sealed starts first thing, in the background, and
+    # is ready by then (and if not, build_wheel starts Sealed itself). A hook that fails stops it again.
     from . import _prestart
 
-    _prestart.start_ahead()
-    hook = _real.hook(selection, "get_requires_for_build_wheel")
-    return [] if hook is None else list(hook(selection.backend_settings))
+    started = _prestart.start_ahead()
+    try:
+        selection = _settings.select(config_settings)
+        hook = _real.hook(selection, "get_requires_for_build_wheel")
+        return [] if hook is None else list(hook(selection.backend_settings))
+    except BaseException:
+        _prestart.stop_ahead(started)
+        raise
 
 
 def get_requires_for_build_sdist(config_settings=None):

@@ -8,46 +8,14 @@ the wheel folder during the attempt is removed.
 
 import json
 import os
-import shlex
-import shutil
-import subprocess
 import sys
 
 from . import _inventory, _prestart, _wheels
-
-INSTALL_HINT = (
-    "Install Sealed (Node.js 20 or later) from a checkout of its repository with `npm install -g /path/to/sealed` so that `sealed` is on PATH, or set "
-    'SEALED_NODE_CLI to its command line (for example SEALED_NODE_CLI="node /path/to/sealed/dist/src/cli/main.js").'
-)
-
-
-class SealedUnavailable(RuntimeError):
-    """The Node side cannot be found or started."""
+from ._command import INSTALL_HINT, SealedUnavailable, node_command
 
 
 class SealedBuildFailed(RuntimeError):
     """The Node side ran and did not return a sealed wheel."""
-
-
-def node_command(environ=None):
-    """The command line that runs Sealed: SEALED_NODE_CLI (a command line), else `sealed` on PATH."""
-    environ = os.environ if environ is None else environ
-    configured = environ.get("SEALED_NODE_CLI", "").strip()
-    if configured:
-        try:
-            argv = shlex.split(configured)
-        except ValueError as e:
-            raise SealedUnavailable("sealed-backend: SEALED_NODE_CLI=%r is not a command line (%s). %s" % (configured, e, INSTALL_HINT)) from None
-        if not argv:
-            raise SealedUnavailable("sealed-backend: SEALED_NODE_CLI is empty. " + INSTALL_HINT)
-        return argv
-    found = shutil.which("sealed", path=environ.get("PATH", os.defpath))
-    if not found:
-        raise SealedUnavailable(
-            "sealed-backend: cannot seal this wheel because Sealed is not installed here: SEALED_NODE_CLI is "
-            "not set and there is no `sealed` on PATH. No wheel is built without a seal. " + INSTALL_HINT
-        )
-    return [found]
 
 
 def backend_build_args(selection, source_dir, wheel_directory, metadata_directory):
@@ -101,6 +69,9 @@ def _inventory_json():
 
 def _run_sealed(argv, environ):
     """Starts Sealed for this one build; returns (exit code, stdout)."""
+    import shlex
+    import subprocess  # here: a build served by Sealed started ahead (_prestart) needs neither
+
     try:
         # stderr stays the frontend's: the backend's output and Sealed's messages show up where pip
         # and build show a backend's output; stdout carries Sealed's one JSON document.

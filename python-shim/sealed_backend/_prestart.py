@@ -18,10 +18,10 @@ The frames on the socket are described in Sealed's src/shim/serve.ts.
 
 import json
 import os
+import signal
 import socket
 import stat
 import struct
-import subprocess
 import sys
 import zlib
 
@@ -31,6 +31,8 @@ ACCEPT_TIMEOUT = 20.0
 # sun_path holds 108 bytes on Linux and 104 on macOS, the terminating NUL included.
 _MAX_SOCKET_PATH = 100
 _HEAD = struct.Struct(">cI")
+# Socket path -> pid of the Sealed process this hook process started there (stop_ahead's to stop).
+_started = {}
 
 
 def enabled(environ):
@@ -77,14 +79,16 @@ def _private_folders(environ):
 
 def start_ahead(environ=None):
     """Starts Sealed in the background for the build_wheel that follows; returns its socket path, or None."""
-    from . import _node
+    import subprocess  # here: build_wheel, which imports this module too, never starts a process with it
+
+    from . import _command
 
     environ = os.environ if environ is None else environ
     if not enabled(environ):
         return None
     try:
-        node_argv = _node.node_command(environ)
-    except _node.SealedUnavailable:
+        node_argv = _command.node_command(environ)
+    except _command.SealedUnavailable:
         return None  # build_wheel says so, with the hint
     path = socket_path(node_argv, environ)
     if path is None:
@@ -101,7 +105,7 @@ def start_ahead(environ=None):
         fd = listener.fileno()
         # Its own session, no inherited output pipes: the frontend never waits for it, and the process
         # group it leads is what it stops if build_wheel goes away mid-build.
-        subprocess.Popen(
+        proc = subprocess.Popen(
             node_argv
             + ["backend-build", "--listen-fd", str(fd), "--socket-path", path, "--python", sys.executable]
             + ["--idle-seconds", str(IDLE_SECONDS)],
@@ -118,7 +122,20 @@ def start_ahead(environ=None):
     finally:
         if listener is not None:
             listener.close()
+    _started[path] = proc.pid
     return path
+
+
+def stop_ahead(path):
+    """Stops the Sealed process start_ahead started at `path` (the hook failed: no build_wheel follows)."""
+    pid = _started.pop(path, None) if path else None
+    if pid is None:
+        return
+    try:
+        os.killpg(pid, signal.SIGTERM)  # it leads its own session and process group
+    except OSError:
+        pass  # gone already
+    _unlink_quietly(path)
 
 
 def build_through(path, argv, environ, stdin_bytes):

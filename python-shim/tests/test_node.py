@@ -134,3 +134,35 @@ class TestInventory:
         assert listed["foo-bar"] == {"name": "foo-bar", "version": "1.0", "sha256": None, "url": None}
         assert listed["hashed"]["sha256"] == "ab" * 32
         assert listed["hashed"]["url"] == "https://files.example/hashed-3.0.tar.gz"
+
+    def test_the_direct_reading_lists_what_importlib_metadata_lists(self, tmp_path, monkeypatch):
+        # This interpreter's own path first, then a folder with every layout importlib.metadata reads.
+        assert _inventory.importable_distributions() == _inventory._from_importlib_metadata()
+        odd = tmp_path / "odd"
+        odd.mkdir()
+        for folder, files in {
+            "plain-1.0.dist-info": {"METADATA": "Name: plain\nVersion: 1.0\n\nName: not-this\n"},
+            "only_pkg_info-2.0.dist-info": {"PKG-INFO": "Metadata-Version: 1.0\nName: only-pkg-info\nVersion: 2.0\n"},
+            "legacy-3.0.egg-info": {"PKG-INFO": "Metadata-Version: 1.1\nName: legacy\nVersion: 3.0\n"},
+            "nameless-1.0.dist-info": {"METADATA": "Metadata-Version: 2.1\nVersion: 1.0\n"},
+            "empty-1.0.dist-info": {},
+            "Dup-9.dist-info": {"METADATA": "Name: plain\nVersion: 9\n"},
+        }.items():
+            (odd / folder).mkdir()
+            for name, text in files.items():
+                (odd / folder / name).write_text(text)
+        (odd / "single-4.0.egg-info").write_text("Metadata-Version: 1.0\nName: single\nVersion: 4.0\n")
+        monkeypatch.setattr(sys, "path", [str(odd), str(tmp_path / "missing"), ""])
+        direct = sorted(_inventory.importable_distributions(), key=lambda d: d["name"])
+        assert direct == sorted(_inventory._from_importlib_metadata(), key=lambda d: d["name"])
+        assert {d["name"]: d["version"] for d in direct}.items() >= {"only-pkg-info": "2.0", "legacy": "3.0", "single": "4.0"}.items()
+
+    def test_a_zip_on_the_path_is_read_by_importlib_metadata(self, tmp_path, monkeypatch):
+        import zipfile
+
+        archive = tmp_path / "dists.zip"
+        with zipfile.ZipFile(archive, "w") as z:
+            z.writestr("zipped-1.5.dist-info/METADATA", "Metadata-Version: 2.1\nName: zipped\nVersion: 1.5\n")
+        monkeypatch.setattr(sys, "path", [str(archive)])
+        assert [d["name"] for d in _inventory.importable_distributions()] == ["zipped"]
+

@@ -221,3 +221,17 @@ def _no_seals(home):
         return db.execute("SELECT count(*) FROM seals").fetchone()[0] == 0
     finally:
         db.close()
+
+
+def test_when_get_requires_for_build_wheel_fails_the_sealed_it_started_is_stopped(sealed_env, tmp_path):
+    import sealed_backend
+
+    (tmp_path / "pyproject.toml").write_text('[build-system]\nrequires = ["sealed-backend"]\nbuild-backend = "sealed_backend"\n')
+    from sealed_backend import _command
+
+    path = _prestart.socket_path(_command.node_command(sealed_env), sealed_env)
+    with pytest.raises(sealed_backend.ConfigError):
+        sealed_backend.get_requires_for_build_wheel({"sealed.no-such-setting": "x"})
+    # It was started (the configuration is read after), and is gone with its socket.
+    assert wait_until(lambda: not _started_for(path)), "the started Sealed outlived the failed hook"
+    assert not os.path.exists(path)
