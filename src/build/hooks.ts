@@ -1,7 +1,8 @@
 // Calls one PEP 517/660 hook through Sealed's stdlib-only runner (python/sealed_hook_runner.py):
 // JSON in, JSON out, failures as data, turned into typed errors here.
 
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SealedError } from '../errors.js';
 import { run, type RunResult } from '../util/exec.js';
@@ -64,12 +65,14 @@ export interface StartedHook {
  * import overlap with whatever the caller still has to do before the build may begin.
  */
 export async function startHook(call: HookCall, hook: HookName, kwargs: Record<string, unknown>, tmpRoot: string): Promise<StartedHook> {
-  const control = await mkdtemp(join(tmpRoot, 'hook-'));
+  // Synchronous, both: two small writes, where the asynchronous calls would each wait for this busy
+  // thread to come round again before the runner could start.
+  const control = mkdtempSync(join(tmpRoot, 'hook-'));
   let release!: (line: string) => void;
   const go = new Promise<string>((resolve) => (release = resolve));
   let started: Promise<RunResult>;
   try {
-    await writeFile(join(control, 'input.json'), JSON.stringify({ build_backend: call.backend, backend_path: call.backendPath, kwargs }));
+    writeFileSync(join(control, 'input.json'), JSON.stringify({ build_backend: call.backend, backend_path: call.backendPath, kwargs }));
     call.log.section(`hook ${hook} (${call.backend})`);
     started = run(call.python, [pythonHelperPath('sealed_hook_runner.py'), hook, control], {
       cwd: call.tree,

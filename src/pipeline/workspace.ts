@@ -1,14 +1,14 @@
 // Sealed's own temporary folders (under SEALED_HOME, so finished files rename into place on one
 // filesystem) and the build logs that failures point to.
 
-import { mkdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export async function withWorkDir<T>(home: string, label: string, fn: (dir: string) => Promise<T>): Promise<T> {
   const base = join(home, 'tmp');
   mkdirSync(base, { recursive: true, mode: 0o700 });
-  const dir = await mkdtemp(join(base, `${label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}-`));
+  const dir = mkdtempSync(join(base, `${label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}-`));
   try {
     return await fn(dir);
   } finally {

@@ -5,12 +5,13 @@
 //   2. write `<wheel>.seal.json` then the wheel into the frontend's wheel folder, the seal into the seal
 //      folder, then store wheel and seal in the registry. Any failure removes what this build wrote.
 
+import { existsSync } from 'node:fs';
 import { mkdir, realpath, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildRequirement, EnvironmentBody } from '../chain/types.js';
 import type { BuildLog, HookOutcome } from '../build/index.js';
 import { buildAndSeal, type SealedBuild } from '../pipeline/build-and-seal.js';
-import { Registry } from '../registry/index.js';
+import { Registry, registryPath } from '../registry/index.js';
 import { SEAL_SUFFIX, writeSealFile, type SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import { copyFileAtomic } from '../util/fs.js';
@@ -59,44 +60,53 @@ export interface StartedBuild {
 
 export async function sealStartedBuild(o: BackendBuildOptions, s: StartedBuild): Promise<BackendBuildResult> {
   const { source, checkClaimAfterBuild } = s;
-  const built = await buildAndSeal({
-    home: o.home,
-    python: o.python,
-    indexUrl: source.prepared.indexUrl ?? '',
-    source: source.prepared,
-    workDir: s.workDir,
-    env: o.env,
-    tpm: o.tpm,
-    log: s.log,
-    warn: o.warn,
-    configSettings: o.configSettings,
-    environment: s.environment,
-    ...(o.onStage ? { onStage: o.onStage } : {}),
-    builder: inPlaceBuilder({
+  // Opened while the backend still builds (this thread would only wait) when there is a registry: opening
+  // one takes no lock and writes nothing. A first build opens it at the end, so that a build that fails
+  // leaves no new registry behind.
+  let registry: Registry | null = existsSync(registryPath(o.home)) ? Registry.open(o.home) : null;
+  try {
+    const built = await buildAndSeal({
+      home: o.home,
       python: o.python,
-      backend: o.backend,
-      backendPath: o.backendPath,
-      buildSystemRequires: source.buildSystemRequires,
-      wheelDir: s.wheelDir,
-      built: s.built,
-      inventory: s.inventory,
-      ...(checkClaimAfterBuild
-        ? {
-            // The package record is made after the build when the name was not known before it, so the
-            // index URL set here still lands in it.
-            afterBuild: async (r) => {
-              source.prepared.indexUrl = await checkClaimAfterBuild(r.name, r.version);
-            },
-          }
-        : {}),
-    }),
-  });
-  const published = await publish(built, o);
-  return { ...published, log: built.log };
+      indexUrl: source.prepared.indexUrl ?? '',
+      source: source.prepared,
+      workDir: s.workDir,
+      env: o.env,
+      tpm: o.tpm,
+      log: s.log,
+      warn: o.warn,
+      configSettings: o.configSettings,
+      environment: s.environment,
+      ...(o.onStage ? { onStage: o.onStage } : {}),
+      builder: inPlaceBuilder({
+        python: o.python,
+        backend: o.backend,
+        backendPath: o.backendPath,
+        buildSystemRequires: source.buildSystemRequires,
+        wheelDir: s.wheelDir,
+        built: s.built,
+        inventory: s.inventory,
+        ...(checkClaimAfterBuild
+          ? {
+              // The package record is made after the build when the name was not known before it, so the
+              // index URL set here still lands in it.
+              afterBuild: async (r) => {
+                source.prepared.indexUrl = await checkClaimAfterBuild(r.name, r.version);
+              },
+            }
+          : {}),
+      }),
+    });
+    registry ??= Registry.open(o.home);
+    const published = await publish(built, o, registry);
+    return { ...published, log: built.log };
+  } finally {
+    registry?.close();
+  }
 }
 
 /** Called inside the work folder's lifetime: the built wheel is copied out of it. */
-async function publish(build: SealedBuild, o: BackendBuildOptions): Promise<Omit<BackendBuildResult, 'log'>> {
+async function publish(build: SealedBuild, o: BackendBuildOptions, registry: Registry): Promise<Omit<BackendBuildResult, 'log'>> {
   const name = build.summary.artifact.filename;
   const wheelPath = join(o.wheelDir, name);
   const sealPath = wheelPath + SEAL_SUFFIX;
@@ -116,14 +126,9 @@ async function publish(build: SealedBuild, o: BackendBuildOptions): Promise<Omit
       writeSealFile(sealCopy, build.seal);
       written.push(sealCopy);
     }
-    const registry = Registry.open(o.home);
-    let storedWheel: string;
-    try {
-      storedWheel = registry.storeWheel(wheelPath, build.summary.artifact.sha256);
-      registry.storeSeal(build.seal);
-    } finally {
-      registry.close();
-    }
+    const storedWheel = registry.storeWheel(wheelPath, build.summary.artifact.sha256);
+    // buildAndSeal verified this seal a moment ago, with the verifier users run; it is not verified twice.
+    registry.storeVerifiedSeals([{ seal: build.seal, summary: build.summary }], 'local');
     return { wheel: name, wheelPath, sealPath, sealCopy: sealCopy ?? (o.sealDir ? sealPath : null), storedWheel, summary: build.summary };
   } catch (e) {
     await Promise.all(written.map((p) => unlink(p).catch(() => undefined)));

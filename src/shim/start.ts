@@ -4,7 +4,7 @@
 // adds build/ and *.egg-info). The environment measurement and the rest of Sealed (seal, registry) start
 // while the backend builds; backend-build.ts seals. Light imports only here.
 
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BuildLog } from '../build/log.js';
 import { startHook, type StartedHook } from '../build/hooks.js';
@@ -19,7 +19,7 @@ export async function backendBuild(o: BackendBuildOptions): Promise<BackendBuild
     const log = new BuildLog(logPath, o.onBackendOutput);
     if (o.servedSince) log.write(`sealed: served by process ${process.pid}, started at ${o.servedSince} ahead of build_wheel\n`);
     const wheelDir = join(workDir, 'wheel');
-    await mkdir(wheelDir);
+    mkdirSync(wheelDir);
     const hook = await startHook(
       { python: o.python, tree: o.sourceDir, backend: o.backend, backendPath: o.backendPath, env: o.env, log, keepEnv: true },
       'build_wheel',
@@ -62,7 +62,7 @@ async function prepareAndSeal(o: BackendBuildOptions, h: { workDir: string; log:
   const built = h.hook.run().then((outcome) => ({ outcome, startedAt }));
   // While the backend builds: the measurement, the inventory (the frontend finished installing before it
   // called build_wheel, so the environment listed now is the one the backend builds in), the rest of Sealed.
-  const environment = measureEnvironment({ python: o.python, env: o.env, tpm: 'absent' });
+  const environment = measureEnvironment({ python: o.python, env: o.env, tpm: 'absent', home: o.home });
   const inventory = o.inventory ? o.inventory.then((text) => parseInventory(text, o.python)) : importableDistributions(o.python, o.env, o.sourceDir);
   const sealing = import('./backend-build.js');
   for (const p of [built, environment, inventory, sealing]) p.catch(() => undefined); // awaited when sealing
