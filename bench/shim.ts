@@ -57,7 +57,9 @@ try {
     timeCommand('python3', ['-m', 'build', '--wheel', '--outdir', out], { cwd: project, env: { ...env, ...extra } });
   const cold = { SEALED_PRESTART: '0' };
 
-  for (const backend of ['flit', 'setuptools'] as const) {
+  // SEALED_BENCH_BACKENDS=flit (comma-separated) measures only those.
+  const only = (process.env.SEALED_BENCH_BACKENDS ?? '').split(',').filter(Boolean);
+  for (const backend of (['flit', 'setuptools'] as const).filter((b) => !only.length || only.includes(b))) {
     const p = projects(work, backend);
     await build(p.shim, join(work, `${backend}-warm-s`)); // warm: the key, the registry, pip's cache
     await build(p.shim, join(work, `${backend}-warm-c`), cold);
