@@ -9,6 +9,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpath
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measureEnvironment } from '../../src/env/measure.js';
+import type { ProbedTool } from '../../src/env/python.js';
 import { findExecutable, run } from '../../src/util/exec.js';
 import { pythonHelperPath } from '../../src/util/paths.js';
 
@@ -16,15 +17,6 @@ const sha256 = (path: string) => createHash('sha256').update(readFileSync(path))
 const TRUE = realpathSync('/bin/true');
 const FALSE = realpathSync('/bin/false');
 let PYTHON: string; // the interpreter itself (not a shim script): the tests' PATH holds only their own tools
-
-interface ProbedTool {
-  name: string;
-  path: string;
-  realpath: string;
-  code: number | null;
-  output: string;
-  sha256: string | null;
-}
 
 /** The probe run as Sealed runs it, with a PATH of only `bin`. */
 async function probe(bin: string, args: string[]): Promise<{ tools: ProbedTool[]; sha256: string }> {
