@@ -127,8 +127,11 @@ function checkTables(db: Db, path: string): void {
 }
 
 function migrate(db: Db, path: string): void {
-  // A file at version 0 with tables in it is someone else's database, not an old registry.
-  if (userVersion(db) === 0 && tableNames(db).length > 0) throw corrupt(path, 'it is an SQLite database, but not a Sealed registry');
+  // A file at version 0 with tables in it is someone else's database, not an old registry. Both are read
+  // in one read transaction: read apart, another process creating the registry between the two reads
+  // (version 0, then its tables) would look like exactly that.
+  const [version, tables] = db.transaction(() => [userVersion(db), tableNames(db).length] as const)();
+  if (version === 0 && tables > 0) throw corrupt(path, 'it is an SQLite database, but not a Sealed registry');
   // WAL lets readers (show, list) run while a writer imports. Persistent in the file; set once.
   if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') db.pragma('journal_mode = WAL');
   // IMMEDIATE: two processes creating the registry at once serialize here; the second sees version 1.
