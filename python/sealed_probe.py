@@ -17,13 +17,16 @@ seconds is hashed but not remembered: its times may not yet tell a second change
 import json
 import os
 import platform
+import re
 import signal
 import sys
+import time
 
 TOOL_TIMEOUT = 10.0  # seconds, for all `--version` calls together (--tool-timeout)
 OUTPUT_LIMIT = 8192  # bytes of a tool's `--version` output that are kept
 SETTLED_SECONDS = 3.0  # a binary changed more recently than this is not remembered
 CACHE_ENTRIES = 256
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 def pip_version():
@@ -78,11 +81,9 @@ class DigestCache(object):
         st = os.stat(path)
         identity = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
         known = self.entries.get(path)
-        if isinstance(known, list) and len(known) == 6 and known[:5] == identity and isinstance(known[5], str):
+        if isinstance(known, list) and len(known) == 6 and known[:5] == identity and isinstance(known[5], str) and _SHA256_HEX.match(known[5]):
             return known[5]
         digest = sha256_of(path)
-        import time
-
         if self.path and time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > SETTLED_SECONDS * 1e9 and os.stat(path).st_ctime_ns == st.st_ctime_ns:
             self.entries.pop(path, None)
             self.entries[path] = identity + [digest]
@@ -123,8 +124,9 @@ def find_tool(name):
 def measure_tools(names, cache, timeout=TOOL_TIMEOUT):
     """[{name, path, realpath, code, output, sha256}] for each tool found; output is stdout, else stderr."""
     import subprocess
-    import time
 
+    # The deadline runs from the tools' start: they answer while the binaries are hashed.
+    deadline = time.monotonic() + timeout
     started = []
     for name in names:
         found = find_tool(name)
@@ -148,7 +150,6 @@ def measure_tools(names, cache, timeout=TOOL_TIMEOUT):
                 digests[real] = cache.sha256(real)
             except OSError:
                 digests[real] = None
-    deadline = time.monotonic() + timeout
     tools = []
     for name, found, proc in started:
         try:
