@@ -1,16 +1,18 @@
-// A real PEP 517 build in a fresh isolated virtual environment, as pip and build do it:
-// venv -> install build-system.requires -> get_requires_for_build_wheel -> install those -> build_wheel.
-// Every distribution installed into the build environment is recorded with its SHA-256.
+// A real PEP 517 build, as pip and build do it, with every hook in the sandbox:
+// isolated env -> install build-system.requires -> get_requires_for_build_wheel -> install those ->
+// build_wheel -> (the sandbox gone) the wheel copied out to a folder the backend never saw.
+// Requirements are installed by pip outside the sandbox, from the verified index, before a hook runs.
 
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { cp, copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { SealedError } from '../errors.js';
 import type { BuildRequirement } from '../chain/types.js';
-import { normalizeName, parseWheelFilename } from '../core/names.js';
-import { run } from '../util/exec.js';
-import { callHook, type HookCall } from './hooks.js';
+import { parseWheelFilename } from '../core/names.js';
+import type { HookSandbox, SandboxRecord } from '../sandbox/index.js';
+import { isWithin } from '../sandbox/index.js';
+import { IsolatedEnv } from './isolated-env.js';
 import type { BuildLog } from './log.js';
-import { indexArgs, parsePipReport, pipEnvironment, sha256FromReport } from './pip.js';
+import { ProjectBuilder, wheelNameFrom } from './project-builder.js';
 import { readBuildSystem } from './pyproject.js';
 
 export interface BuildRequest {
@@ -21,6 +23,7 @@ export interface BuildRequest {
   workDir: string;
   log: BuildLog;
   env: NodeJS.ProcessEnv;
+  sandbox: HookSandbox;
   configSettings?: Record<string, string | string[]> | null;
   /** Replace [build-system] (the shim names the real backend in [tool.sealed]). */
   backendOverride?: { backend: string; backendPath: string[] | null; requires: string[] };
@@ -28,6 +31,7 @@ export interface BuildRequest {
 }
 
 export interface BuildResult {
+  /** The wheel's copy, taken after the sandbox was gone, in a folder the backend never saw. */
   wheelPath: string;
   filename: string;
   name: string;
@@ -37,6 +41,7 @@ export interface BuildResult {
   buildSystemRequires: string[];
   requirements: BuildRequirement[];
   buildPython: string;
+  sandbox: SandboxRecord;
   /** When the backend's build began, if before the builder was called (a hook started ahead of it). */
   startedAt?: string;
 }
@@ -47,75 +52,49 @@ export async function buildWheel(req: BuildRequest): Promise<BuildResult> {
   const backendPath = req.backendOverride ? req.backendOverride.backendPath : bs.backendPath;
   const requires = req.backendOverride?.requires ?? bs.requires;
 
-  req.onStage?.('creating build environment');
-  const envDir = join(req.workDir, 'build-env');
-  const venv = await run(req.python, ['-m', 'venv', '--without-pip', envDir], { timeoutMs: 120_000 });
-  if (venv.code !== 0) {
-    throw new SealedError('BUILD_ENV_FAILED', `Cannot create the isolated build environment with ${req.python}: ${venv.stderr.trim().slice(-500)}`, {
-      hint: 'The target Python needs the venv module (Debian: apt-get install python3-venv).',
-    });
-  }
-  const envPython = join(envDir, 'bin', 'python');
-  const installed = new Map<string, BuildRequirement>();
-
-  const install = async (reqs: string[], what: string) => {
-    if (reqs.length === 0) return;
-    req.onStage?.(`installing ${what}`);
-    const report = join(req.workDir, `pip-report-${installed.size}-${Date.now()}.json`);
-    req.log.section(`pip install ${what}: ${reqs.join(' ')}`);
-    const res = await run(
-      req.python,
-      // --no-compile: the build environment is thrown away, so byte-compiling it only costs time.
-      ['-m', 'pip', '--python', envPython, 'install', '--quiet', '--no-compile', '--report', report, ...indexArgs(req.indexUrl), '--', ...reqs],
-      { env: pipEnvironment(req.env), timeoutMs: 30 * 60 * 1000, onOutput: (c) => req.log.write(c) },
-    );
-    if (res.code !== 0) {
-      throw new SealedError('BUILD_ENV_FAILED', `pip could not install the ${what} (${reqs.join(', ')}) from ${req.indexUrl}.`, {
-        tail: req.log.tail(),
-        log: req.log.path,
-        hint: `See ${req.log.path}. Is the index reachable and does it have these packages?`,
-      });
-    }
-    const parsed = parsePipReport(await readFile(report, 'utf8'), `the ${what}`);
-    for (const item of parsed.install) {
-      const name = normalizeName(item.metadata.name);
-      installed.set(name, { name, version: item.metadata.version, sha256: sha256FromReport(item), url: item.download_info?.url ?? null });
-    }
-  };
-
-  await install(requires, 'build requirements');
-  const call: HookCall = { python: envPython, tree: req.tree, backend, backendPath, env: req.env, log: req.log };
+  const env = await IsolatedEnv.create({ python: req.python, dir: join(req.workDir, 'build-env'), indexUrl: req.indexUrl, workDir: req.workDir, log: req.log, env: req.env, ...(req.onStage ? { onStage: req.onStage } : {}) });
+  await env.install(requires, 'build requirements');
+  const tree = await privateTree(req.tree, req.workDir);
+  const builder = new ProjectBuilder({ tree, backend, backendPath, python: env.python, env: req.env, keepPythonPath: false, sandbox: req.sandbox, log: req.log, workDir: req.workDir });
   const config = req.configSettings ?? null;
 
   req.onStage?.('asking the backend for its requirements');
-  const more = await callHook(call, 'get_requires_for_build_wheel', { config_settings: config }, req.workDir);
-  if (more.kind === 'ok') {
-    if (!Array.isArray(more.value) || !more.value.every((x) => typeof x === 'string')) {
-      throw new SealedError('BACKEND_FAILED', `get_requires_for_build_wheel of ${backend} returned ${JSON.stringify(more.value)}, not a list of strings.`);
-    }
-    await install(more.value as string[], 'backend requirements');
-  }
+  await env.install(await builder.getRequiresForBuildWheel(config), 'backend requirements');
 
   req.onStage?.('building the wheel');
-  const wheelDir = join(req.workDir, 'wheel');
-  await mkdir(wheelDir, { recursive: true });
-  const built = await callHook(call, 'build_wheel', { wheel_directory: wheelDir, config_settings: config, metadata_directory: null }, req.workDir);
-  if (built.kind !== 'ok' || typeof built.value !== 'string') {
-    throw new SealedError('BACKEND_FAILED', `build_wheel of ${backend} returned ${JSON.stringify(built.kind === 'ok' ? built.value : null)}, not a wheel filename.`);
-  }
-  return finishWheel(wheelDir, built.value, {
+  const wheelDir = builder.outputFolder('wheel');
+  const hook = await builder.startBuildWheel(wheelDir, config, null);
+  const returned = wheelNameFrom(await hook.run(), backend);
+  return finishWheel(wheelDir, returned, join(req.workDir, 'sealed-out'), {
     backend,
     backendPath,
     buildSystemRequires: requires,
-    requirements: [...installed.values()].sort((a, b) => a.name.localeCompare(b.name)),
-    buildPython: envPython,
+    requirements: env.requirements(),
+    buildPython: env.python,
+    sandbox: req.sandbox.record,
   });
 }
 
-/** Checks that the backend's answer names a real wheel in the output folder. */
+/**
+ * The tree the hooks build in: Sealed's own unpacked sdist as it is, any other folder (a source checkout,
+ * the shim's project folder) copied into the work folder first, so a backend's writes never reach it.
+ */
+export async function privateTree(tree: string, workDir: string): Promise<string> {
+  if (isWithin(tree, workDir)) return tree;
+  const copy = join(workDir, 'source', basename(tree) || 'tree');
+  await cp(tree, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  return copy;
+}
+
+/**
+ * Checks that the backend's answer names a real wheel in its output folder, then copies it into
+ * `outDir`, a folder no hook was ever shown. Called after the hook's sandbox is gone: the copy is what is
+ * hashed and sealed, whatever the output folder holds later.
+ */
 export async function finishWheel(
   wheelDir: string,
   returned: string,
+  outDir: string,
   rest: Omit<BuildResult, 'wheelPath' | 'filename' | 'name' | 'version'>,
 ): Promise<BuildResult> {
   const filename = basename(returned);
@@ -124,7 +103,10 @@ export async function finishWheel(
   if (!parsed || filename !== returned || !present.includes(filename)) {
     throw new SealedError('BACKEND_FAILED', `The backend ${rest.backend} reported "${returned}", which is not a wheel it wrote to ${wheelDir}.`);
   }
-  const wheelPath = join(wheelDir, filename);
-  if (!(await stat(wheelPath)).isFile()) throw new SealedError('BACKEND_FAILED', `${wheelPath} is not a file.`);
+  const built = join(wheelDir, filename);
+  if (!(await stat(built)).isFile()) throw new SealedError('BACKEND_FAILED', `${built} is not a file.`);
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  const wheelPath = join(outDir, filename);
+  await copyFile(built, wheelPath);
   return { wheelPath, filename, name: parsed.name, version: parsed.version, ...rest };
 }

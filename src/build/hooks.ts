@@ -3,8 +3,9 @@
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SealedError } from '../errors.js';
+import type { HookSandbox } from '../sandbox/index.js';
 import { run, type RunResult } from '../util/exec.js';
 import { pythonHelperPath } from '../util/paths.js';
 import type { BuildLog } from './log.js';
@@ -28,10 +29,16 @@ export interface HookCall {
   log: BuildLog;
   timeoutMs?: number;
   /**
-   * Run the hook with `env` exactly as given. The shim builds inside the frontend's own build environment,
-   * whose packages are reachable only through the PYTHONPATH (sitecustomize) overlay pip set up.
+   * Keep PYTHONPATH as given. The shim builds inside the frontend's own build environment, whose packages
+   * are reachable only through the PYTHONPATH (sitecustomize) overlay pip set up.
    */
-  keepEnv?: boolean;
+  keepPythonPath?: boolean;
+  /** Where every hook runs (sandbox/): what it sees, with which environment. */
+  sandbox: HookSandbox;
+  /** Folders this hook writes to besides the tree (its output folder). */
+  writable?: string[];
+  /** Folders it reads besides the interpreter's and the system's (an earlier hook's metadata folder). */
+  readOnly?: string[];
 }
 
 export type HookOutcome = { kind: 'ok'; value: unknown } | { kind: 'unsupported' };
@@ -73,15 +80,25 @@ export async function startHook(call: HookCall, hook: HookName, kwargs: Record<s
   let started: Promise<RunResult>;
   try {
     writeFileSync(join(control, 'input.json'), JSON.stringify({ build_backend: call.backend, backend_path: call.backendPath, kwargs }));
-    call.log.section(`hook ${hook} (${call.backend})`);
-    started = run(call.python, [pythonHelperPath('sealed_hook_runner.py'), hook, control], {
-      cwd: call.tree,
-      env: call.keepEnv ? call.env : { ...call.env, PYTHONPATH: '', PYTHONNOUSERSITE: '1' },
+    call.log.section(`hook ${hook} (${call.backend}, sandbox ${call.sandbox.record.kind})`);
+    const runner = pythonHelperPath('sealed_hook_runner.py');
+    const line = await call.sandbox.launch({
+      python: call.python,
+      args: [runner, hook, control],
+      env: call.env,
+      tree: call.tree,
+      writable: [control, ...(call.writable ?? [])],
+      readOnly: [dirname(runner), ...(call.readOnly ?? [])],
+      keepPythonPath: call.keepPythonPath ?? false,
+    });
+    started = run(line.command, line.args, {
+      cwd: line.cwd,
+      env: line.env,
       timeoutMs: call.timeoutMs ?? 60 * 60 * 1000,
       onOutput: (chunk) => call.log.write(chunk),
       keepBytes: 64 * 1024,
       input: go,
-    });
+    }).finally(() => call.sandbox.settle());
   } catch (e) {
     await rm(control, { recursive: true, force: true });
     throw e;

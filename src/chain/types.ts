@@ -106,6 +106,8 @@ export interface BuildBody {
   started_at: string;
   finished_at: string;
   result: 'success';
+  /** Where the backend's hooks ran (absent in seals made before the build sandbox: read as unknown). */
+  sandbox?: { kind: 'bwrap' | 'uid' | 'none'; version: string | null; network_cut: boolean };
 }
 
 export interface ArtifactBody {

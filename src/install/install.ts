@@ -16,6 +16,7 @@ import { logPathFor, withWorkDir } from '../pipeline/workspace.js';
 import { decide, type Decision, type PolicySettings, type Roster } from '../policy/index.js';
 import { Registry, type StoredSeal } from '../registry/index.js';
 import { verifySeal, type SealSummary } from '../seal/index.js';
+import type { SandboxKind } from '../sandbox/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { resolveWithPip, wheelMatchesTags, type PlannedDist, type Resolution } from './pip-resolve.js';
@@ -31,6 +32,8 @@ export interface InstallOptions {
   env: NodeJS.ProcessEnv;
   cwd: string;
   tpm: TpmConfig;
+  /** Where backend hooks run (--sandbox; default SEALED_SANDBOX, else bwrap). */
+  sandboxMode?: SandboxKind;
   policy: { minSignatures?: number; trustedKeys?: Roster };
   progress: (message: string) => void;
   warn: (message: string) => void;
@@ -205,6 +208,7 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
         workDir,
         env: o.env,
         tpm: o.tpm,
+        ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}),
         environment: c.environment(),
         log: new BuildLog(logPath),
         warn: o.warn,

@@ -11,6 +11,7 @@ import { sameVersion } from '../core/versions.js';
 import { buildWheel, type BuildLog, type BuildRequest, type BuildResult } from '../build/index.js';
 import { measureEnvironment, probePython } from '../env/index.js';
 import { createSeal, loadSigningKey, SEAL_SUFFIX, tpmQualifyingData, verifySeal, writeSealFile, type Seal, type SealSummary } from '../seal/index.js';
+import { openSandbox, resolveSandboxMode, type HookSandbox, type SandboxKind } from '../sandbox/index.js';
 import { openTpm, type TpmConfig } from '../tpm/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { copyFileAtomic } from '../util/fs.js';
@@ -32,8 +33,20 @@ export interface BuildAndSealOptions {
   backendOverride?: BuildRequest['backendOverride'];
   /** A measurement already taken for this interpreter and environment (one install measures once). */
   environment?: Promise<EnvironmentBody>;
-  /** Replaces the isolated-venv build (the shim builds inside the frontend's own build environment). */
-  builder?: (req: BuildRequest) => Promise<BuildResult>;
+  /** Where every backend hook runs; its record goes into the signed build record. */
+  sandbox?: HookSandbox;
+  /** Without `sandbox`: which one to open (--sandbox); else SEALED_SANDBOX, else bwrap. */
+  sandboxMode?: SandboxKind;
+  /**
+   * Replaces the isolated-venv build: the shim's build, already under way in the frontend's own build
+   * environment, which was given everything it needs when it was made.
+   */
+  builder?: () => Promise<BuildResult>;
+  /**
+   * Confirms the source once the build names the package, when it could not be before (the shim's
+   * claimed sdist SHA-256); returns the index URL for the package record. Throwing refuses the build.
+   */
+  confirmSource?: (built: BuildResult) => Promise<string | null>;
 }
 
 export interface SealedBuild {
@@ -49,6 +62,8 @@ const now = () => new Date().toISOString();
 export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild> {
   // Refuse early (bad key permissions, malformed key) rather than after a long build.
   const key = loadSigningKey(o.home);
+  // Fail closed before anything is built: no sandbox, no build (unless `none` was asked for by name).
+  const sandbox = o.sandbox ?? (await openSandbox(o.sandboxMode ?? resolveSandboxMode(undefined, o.env), { home: o.home, env: o.env }));
   const log = o.log;
   const tpm = await openTpm(o.tpm, o.warn);
   try {
@@ -57,17 +72,20 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
       ...body,
       tpm: tpm ? ('present' as const) : ('absent' as const),
     }));
-    const buildPromise = (o.builder ?? buildWheel)({
-      tree: o.source.tree,
-      python: o.python,
-      indexUrl: o.indexUrl,
-      workDir: o.workDir,
-      log,
-      env: o.env,
-      configSettings: o.configSettings ?? null,
-      ...(o.backendOverride ? { backendOverride: o.backendOverride } : {}),
-      ...(o.onStage ? { onStage: o.onStage } : {}),
-    });
+    const buildPromise = o.builder
+      ? o.builder()
+      : buildWheel({
+          tree: o.source.tree,
+          python: o.python,
+          indexUrl: o.indexUrl,
+          workDir: o.workDir,
+          log,
+          env: o.env,
+          sandbox,
+          configSettings: o.configSettings ?? null,
+          ...(o.backendOverride ? { backendOverride: o.backendOverride } : {}),
+          ...(o.onStage ? { onStage: o.onStage } : {}),
+        });
     // Awaited below; a backend that fails while the measurement still runs must not be an unhandled rejection.
     buildPromise.catch(() => undefined);
     // The quote binds package, source and environment; when the package is known before the build,
@@ -79,7 +97,7 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
     });
     const quoteFor = (pkg: PackageBody): Promise<TpmBody | null> =>
       tpm ? tpm.collectEvidence(tpmQualifyingData(headRecords(pkg, o.source, envBody))) : Promise.resolve(null);
-    const earlyQuote = early ? quoteFor(packageBody(early.name, early.version, o.source)) : null;
+    const earlyQuote = early ? quoteFor(packageBody(early.name, early.version, o.source.indexUrl)) : null;
     earlyQuote?.catch(() => undefined); // awaited below; avoid an unhandled rejection while the build runs
 
     let built: BuildResult;
@@ -97,7 +115,8 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
         found: built.filename,
       });
     }
-    const pkg = packageBody(early?.name ?? built.name, early?.version ?? built.version, o.source);
+    const indexUrl = o.confirmSource ? await o.confirmSource(built) : o.source.indexUrl;
+    const pkg = packageBody(early?.name ?? built.name, early?.version ?? built.version, indexUrl);
     const tpmBody = earlyQuote ? await earlyQuote : await quoteFor(pkg);
     const artifact = await hashFile(built.wheelPath);
     const py = await probePython(o.python);
@@ -116,8 +135,8 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
   }
 }
 
-function packageBody(name: string, version: string, source: PreparedSource): PackageBody {
-  return { name: normalizeName(name), version, index_url: source.indexUrl };
+function packageBody(name: string, version: string, indexUrl: string | null): PackageBody {
+  return { name: normalizeName(name), version, index_url: indexUrl };
 }
 
 function headRecords(pkg: PackageBody, source: PreparedSource, env: EnvironmentBody): RecordInput[] {
@@ -146,6 +165,7 @@ function buildBody(
     started_at: startedAt,
     finished_at: finishedAt,
     result: 'success',
+    sandbox: built.sandbox,
   };
 }
 

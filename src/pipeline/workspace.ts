@@ -1,14 +1,15 @@
-// Sealed's own temporary folders (under SEALED_HOME, so finished files rename into place on one
-// filesystem) and the build logs that failures point to.
+// Sealed's own temporary folders and the build logs that failures point to. A work folder holds the
+// source tree and the build environment the backend sees, so it is never under SEALED_HOME (a backend
+// walking up from its folder would find the key): it is a fresh 0700 folder in the system's temporary
+// folder. What leaves it (wheels into the store, seals) is copied, not renamed.
 
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function withWorkDir<T>(home: string, label: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const base = join(home, 'tmp');
-  mkdirSync(base, { recursive: true, mode: 0o700 });
-  const dir = mkdtempSync(join(base, `${label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}-`));
+export async function withWorkDir<T>(_home: string, label: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), `sealed-${label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}-`));
   try {
     return await fn(dir);
   } finally {

@@ -13,6 +13,7 @@ import type { BuildLog, HookOutcome } from '../build/index.js';
 import { buildAndSeal, type SealedBuild } from '../pipeline/build-and-seal.js';
 import { Registry, registryPath } from '../registry/index.js';
 import { SEAL_SUFFIX, writeSealFile, type SealSummary } from '../seal/index.js';
+import type { HookSandbox, SandboxKind } from '../sandbox/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import { copyFileAtomic } from '../util/fs.js';
 import { inPlaceBuilder } from './builder.js';
@@ -29,8 +30,10 @@ export interface BackendBuildOptions extends BackendBuildRequest {
   inventory?: Promise<string>;
   /** The backend's output, live (the command writes it to stderr, which the frontend shows). */
   onBackendOutput?: (chunk: Buffer | string) => void;
-  /** When this build is served by a Sealed process started ahead of it (shim/serve.ts): since when. */
+  /** When this build is served by a Sealed process started ahead of it (cli/serve.ts): since when. */
   servedSince?: string;
+  /** --sandbox; without it SEALED_SANDBOX, else bwrap. */
+  sandboxMode?: SandboxKind;
 }
 
 export interface BackendBuildResult {
@@ -51,6 +54,7 @@ export interface StartedBuild {
   log: BuildLog;
   source: ShimSource;
   wheelDir: string;
+  sandbox: HookSandbox;
   built: Promise<{ outcome: HookOutcome; startedAt: string }>;
   environment: Promise<EnvironmentBody>;
   inventory: Promise<BuildRequirement[]>;
@@ -78,24 +82,21 @@ export async function sealStartedBuild(o: BackendBuildOptions, s: StartedBuild):
       configSettings: o.configSettings,
       environment: s.environment,
       ...(o.onStage ? { onStage: o.onStage } : {}),
+      sandbox: s.sandbox,
       builder: inPlaceBuilder({
         python: o.python,
         backend: o.backend,
         backendPath: o.backendPath,
         buildSystemRequires: source.buildSystemRequires,
         wheelDir: s.wheelDir,
+        workDir: s.workDir,
+        sandbox: s.sandbox.record,
         built: s.built,
         inventory: s.inventory,
-        ...(checkClaimAfterBuild
-          ? {
-              // The package record is made after the build when the name was not known before it, so the
-              // index URL set here still lands in it.
-              afterBuild: async (r) => {
-                source.prepared.indexUrl = await checkClaimAfterBuild(r.name, r.version);
-              },
-            }
-          : {}),
       }),
+      // The package record is made after the build when the name was not known before it: the claimed
+      // sdist SHA-256 is checked against the index for the name the build tells, before anything is signed.
+      ...(checkClaimAfterBuild ? { confirmSource: (r) => checkClaimAfterBuild(r.name, r.version) } : {}),
     });
     registry ??= Registry.open(o.home);
     const published = await publish(built, o, registry);

@@ -4,11 +4,13 @@
 // adds build/ and *.egg-info). The environment measurement and the rest of Sealed (seal, registry) start
 // while the backend builds; backend-build.ts seals. Light imports only here.
 
-import { mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { BuildLog } from '../build/log.js';
-import { startHook, type StartedHook } from '../build/hooks.js';
+import type { StartedHook } from '../build/hooks.js';
+import { privateTree } from '../build/builder.js';
+import { ProjectBuilder } from '../build/project-builder.js';
 import { logPathFor, withWorkDir } from '../pipeline/workspace.js';
+import { openSandbox, resolveSandboxMode, type HookSandbox } from '../sandbox/index.js';
 import type { BackendBuildOptions, BackendBuildResult } from './backend-build.js';
 
 export type { BackendBuildOptions, BackendBuildResult } from './backend-build.js';
@@ -18,16 +20,25 @@ export async function backendBuild(o: BackendBuildOptions): Promise<BackendBuild
   return withWorkDir(o.home, 'backend-build', async (workDir) => {
     const log = new BuildLog(logPath, o.onBackendOutput);
     if (o.servedSince) log.write(`sealed: served by process ${process.pid}, started at ${o.servedSince} ahead of build_wheel\n`);
-    const wheelDir = join(workDir, 'wheel');
-    mkdirSync(wheelDir);
-    const hook = await startHook(
-      { python: o.python, tree: o.sourceDir, backend: o.backend, backendPath: o.backendPath, env: o.env, log, keepEnv: true },
-      'build_wheel',
-      { wheel_directory: wheelDir, config_settings: o.configSettings, metadata_directory: o.metadataDirectory },
+    // Fail closed before the backend is even imported: no sandbox, no build.
+    const sandbox = await openSandbox(o.sandboxMode ?? resolveSandboxMode(undefined, o.env), { home: o.home, env: o.env });
+    // The frontend's folder is copied: the backend writes to its own copy, never to the project.
+    const tree = await privateTree(o.sourceDir, workDir);
+    const builder = new ProjectBuilder({
+      tree,
+      backend: o.backend,
+      backendPath: o.backendPath,
+      python: o.python,
+      env: o.env,
+      keepPythonPath: true,
+      sandbox,
+      log,
       workDir,
-    );
+    });
+    const wheelDir = builder.outputFolder('wheel');
+    const hook = await builder.startBuildWheel(wheelDir, o.configSettings, o.metadataDirectory);
     try {
-      return await prepareAndSeal(o, { workDir, log, wheelDir, hook });
+      return await prepareAndSeal(o, { workDir, log, wheelDir, hook, sandbox });
     } finally {
       // On any failure, the runner is told off (or, once running, waited for) before the work folder goes.
       await hook.close();
@@ -35,7 +46,10 @@ export async function backendBuild(o: BackendBuildOptions): Promise<BackendBuild
   });
 }
 
-async function prepareAndSeal(o: BackendBuildOptions, h: { workDir: string; log: BuildLog; wheelDir: string; hook: StartedHook }): Promise<BackendBuildResult> {
+async function prepareAndSeal(
+  o: BackendBuildOptions,
+  h: { workDir: string; log: BuildLog; wheelDir: string; hook: StartedHook; sandbox: HookSandbox },
+): Promise<BackendBuildResult> {
   // Loaded once the runner is on its way (TOML parser, measurement: ~20 ms on a small machine).
   const [{ checkClaimedSdist, identifySourceTree }, { measureEnvironment }, { probePython }, { importableDistributions, parseInventory }] = await Promise.all([
     import('./source.js'),
@@ -72,6 +86,7 @@ async function prepareAndSeal(o: BackendBuildOptions, h: { workDir: string; log:
     log: h.log,
     source,
     wheelDir: h.wheelDir,
+    sandbox: h.sandbox,
     built,
     environment,
     inventory,

@@ -4,11 +4,12 @@ import { SealedError } from '../../errors.js';
 import { tpmConfigFromEnv } from '../../tpm/config.js';
 import { backendBuild } from '../../shim/start.js';
 import { parseBackendBuildArgs } from '../../shim/request.js';
+import { resolveSandboxMode } from '../../sandbox/mode.js';
 
 export const command: Command = {
   name: 'backend-build',
   usage:
-    'backend-build --source DIR --wheel-dir DIR --backend SPEC --python EXE [--backend-path P]... [--config-settings JSON] [--seal-dir DIR] [--sdist-sha256 HEX] [--metadata-dir DIR] [--inventory-on-stdin] [--json]  |  backend-build --listen-fd N --python EXE [--idle-seconds S] [--socket-path P]',
+    'backend-build --source DIR --wheel-dir DIR --backend SPEC --python EXE [--backend-path P]... [--config-settings JSON] [--seal-dir DIR] [--sdist-sha256 HEX] [--metadata-dir DIR] [--inventory-on-stdin] [--sandbox bwrap|uid|none] [--json]  |  backend-build --listen-fd N --python EXE [--idle-seconds S] [--socket-path P]',
   summary:
     'Used by the sealed-backend PEP 517 shim: runs the real backend\'s build_wheel in the frontend\'s build environment (that interpreter, that environment), seals the wheel, writes <wheel>.seal.json beside it and into --seal-dir, and stores both in the registry. Prints the wheel\'s file name.',
   options: {
@@ -26,6 +27,7 @@ export const command: Command = {
     'idle-seconds': { type: 'string' },
     'socket-path': { type: 'string' },
     'served-since': { type: 'string' },
+    sandbox: { type: 'string' },
   },
   async run(ctx, args) {
     if (args.values['listen-fd'] !== undefined) return serve(ctx, args);
@@ -77,6 +79,7 @@ async function sealOne(ctx: Context, args: ParsedArgs, inventory: Promise<string
     home: ctx.home(),
     env: ctx.env,
     tpm: tpmConfigFromEnv(ctx.env),
+    sandboxMode: resolveSandboxMode(stringOption(args, 'sandbox'), ctx.env),
     ...(inventory ? { inventory } : {}),
     ...(stringOption(args, 'served-since') ? { servedSince: stringOption(args, 'served-since') } : {}),
     warn: (m) => out.warn(m, m),

@@ -7,19 +7,21 @@ import { tpmConfigFromEnv } from '../../tpm/index.js';
 import { BuildLog } from '../../build/log.js';
 import { buildAndSeal, classifySource, logPathFor, prepareSource, publish, withWorkDir } from '../../pipeline/index.js';
 import { Registry } from '../../registry/index.js';
+import { resolveSandboxMode } from '../../sandbox/index.js';
 
 export const command: Command = {
   name: 'build',
-  usage: 'build <sdist | source-dir | name==version> [-o DIR] [--index-url U] [--python P] [--json]',
+  usage: 'build <sdist | source-dir | name==version> [-o DIR] [--index-url U] [--python P] [--sandbox bwrap|uid|none] [--json]',
   summary:
     'Builds a wheel with the package\'s real PEP 517 backend in a fresh isolated environment, seals it, writes the wheel and <wheel>.seal.json into DIR (default ./dist) and stores the seal in the registry. Never pins keys.',
-  options: { output: { type: 'string', short: 'o' }, 'index-url': { type: 'string' }, python: { type: 'string' } },
+  options: { output: { type: 'string', short: 'o' }, 'index-url': { type: 'string' }, python: { type: 'string' }, sandbox: { type: 'string' } },
   minPositionals: 1,
   maxPositionals: 1,
   async run(ctx, args) {
     const out = ctx.out;
     const home = ctx.home();
     const tpm = tpmConfigFromEnv(ctx.env);
+    const sandboxMode = resolveSandboxMode(stringOption(args, 'sandbox'), ctx.env);
     const spec = await classifySource(args.positionals[0]!, ctx.cwd);
     const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, (m) => out.warn(m, 'extra-index'));
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
@@ -44,6 +46,7 @@ export const command: Command = {
         workDir,
         env: ctx.env,
         tpm,
+        sandboxMode,
         log: new BuildLog(logPath),
         warn: (m) => out.warn(m, m),
         onStage: (s) => out.progress(`${label}: ${s}`),

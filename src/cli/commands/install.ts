@@ -7,10 +7,11 @@ import { resolvePythonCommand } from '../../env/index.js';
 import { tpmConfigFromEnv } from '../../tpm/index.js';
 import { readTrustedKeysFile } from '../../policy/index.js';
 import { installPackages, type PackageOutcome } from '../../install/index.js';
+import { resolveSandboxMode } from '../../sandbox/index.js';
 
 export const command: Command = {
   name: 'install',
-  usage: 'install <req>... [--index-url U] [--python P] [--no-deps] [--dry-run] [--trusted-keys F] [--min-signatures N] [--json]',
+  usage: 'install <req>... [--index-url U] [--python P] [--no-deps] [--dry-run] [--trusted-keys F] [--min-signatures N] [--sandbox bwrap|uid|none] [--json]',
   summary:
     'Resolves with pip, builds every resolved distribution from its verified sdist (or reuses a valid stored seal and wheel), seals it, checks pins and policy, then installs exactly the sealed wheels with pip (--no-index --no-deps, hashes required). Any refusal installs nothing.',
   options: {
@@ -20,6 +21,7 @@ export const command: Command = {
     'dry-run': { type: 'boolean' },
     'trusted-keys': { type: 'string' },
     'min-signatures': { type: 'string' },
+    sandbox: { type: 'string' },
   },
   minPositionals: 1,
   maxPositionals: 1000,
@@ -34,6 +36,7 @@ export const command: Command = {
     const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, (m) => out.warn(m, 'extra-index'));
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
     const dryRun = boolOption(args, 'dry-run');
+    const sandboxMode = resolveSandboxMode(stringOption(args, 'sandbox'), ctx.env);
 
     const result = await installPackages({
       home,
@@ -45,6 +48,7 @@ export const command: Command = {
       env: ctx.env,
       cwd: ctx.cwd,
       tpm: tpmConfigFromEnv(ctx.env),
+      sandboxMode,
       policy: { ...(min !== undefined ? { minSignatures: min } : {}), ...(trustedKeys ? { trustedKeys } : {}) },
       progress: (m) => out.progress(m),
       warn: (m) => out.warn(m, m),

@@ -1,0 +1,78 @@
+// The build environment of `sealed build` and `sealed install`, as pypa/build's isolated environment:
+// a fresh virtual environment with nothing in it, into which pip installs (outside the sandbox, from the
+// one verified index) what the backend needs. Every distribution installed is recorded with its SHA-256.
+// The hooks that run in it are the builder's business (project-builder.ts), not this module's.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SealedError } from '../errors.js';
+import type { BuildRequirement } from '../chain/types.js';
+import { normalizeName } from '../core/names.js';
+import { run } from '../util/exec.js';
+import type { BuildLog } from './log.js';
+import { indexArgs, parsePipReport, pipEnvironment, sha256FromReport } from './pip.js';
+
+export interface IsolatedEnvOptions {
+  /** The target interpreter the environment is made from. */
+  python: string;
+  /** The environment's folder (must not exist). */
+  dir: string;
+  indexUrl: string;
+  workDir: string;
+  log: BuildLog;
+  env: NodeJS.ProcessEnv;
+  onStage?: (stage: string) => void;
+}
+
+export class IsolatedEnv {
+  private readonly installed = new Map<string, BuildRequirement>();
+
+  private constructor(
+    private readonly o: IsolatedEnvOptions,
+    /** The environment's interpreter: every hook runs with it. */
+    readonly python: string,
+  ) {}
+
+  static async create(o: IsolatedEnvOptions): Promise<IsolatedEnv> {
+    o.onStage?.('creating build environment');
+    const venv = await run(o.python, ['-m', 'venv', '--without-pip', o.dir], { timeoutMs: 120_000 });
+    if (venv.code !== 0) {
+      throw new SealedError('BUILD_ENV_FAILED', `Cannot create the isolated build environment with ${o.python}: ${venv.stderr.trim().slice(-500)}`, {
+        hint: 'The target Python needs the venv module (Debian: apt-get install python3-venv).',
+      });
+    }
+    return new IsolatedEnv(o, join(o.dir, 'bin', 'python'));
+  }
+
+  /** Installs `reqs` with the target interpreter's pip, pinned to the index; records what went in. */
+  async install(reqs: string[], what: string): Promise<void> {
+    const o = this.o;
+    if (reqs.length === 0) return;
+    o.onStage?.(`installing ${what}`);
+    const report = join(o.workDir, `pip-report-${this.installed.size}-${Date.now()}.json`);
+    o.log.section(`pip install ${what}: ${reqs.join(' ')}`);
+    const res = await run(
+      o.python,
+      // --no-compile: the build environment is thrown away, so byte-compiling it only costs time.
+      ['-m', 'pip', '--python', this.python, 'install', '--quiet', '--no-compile', '--report', report, ...indexArgs(o.indexUrl), '--', ...reqs],
+      { env: pipEnvironment(o.env), timeoutMs: 30 * 60 * 1000, onOutput: (c) => o.log.write(c) },
+    );
+    if (res.code !== 0) {
+      throw new SealedError('BUILD_ENV_FAILED', `pip could not install the ${what} (${reqs.join(', ')}) from ${o.indexUrl}.`, {
+        tail: o.log.tail(),
+        log: o.log.path,
+        hint: `See ${o.log.path}. Is the index reachable and does it have these packages?`,
+      });
+    }
+    const parsed = parsePipReport(await readFile(report, 'utf8'), `the ${what}`);
+    for (const item of parsed.install) {
+      const name = normalizeName(item.metadata.name);
+      this.installed.set(name, { name, version: item.metadata.version, sha256: sha256FromReport(item), url: item.download_info?.url ?? null });
+    }
+  }
+
+  /** Everything installed so far, by name. */
+  requirements(): BuildRequirement[] {
+    return [...this.installed.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+}

@@ -1,0 +1,95 @@
+// Finding the folders a sandboxed hook needs: the system's (libraries, compilers, the dynamic loader's
+// configuration) and the interpreter's (its prefix, the build environment, every sys.path entry the
+// hook's environment gives it), asked of the interpreter itself with that environment.
+
+import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SealedError } from '../errors.js';
+import { run } from '../util/exec.js';
+import { isWithin, outermost } from './plan.js';
+
+// Never /etc as a whole (keys, credentials), never /root, /home, /var, /run.
+const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+const SYSTEM_ETC = [
+  '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives', '/etc/localtime',
+  '/etc/passwd', '/etc/group', '/etc/nsswitch.conf',
+];
+
+export interface SystemMounts {
+  readOnly: string[];
+  symlinks: { path: string; target: string }[];
+}
+
+let system: SystemMounts | null = null;
+
+export function systemMounts(): SystemMounts {
+  if (system) return system;
+  const readOnly: string[] = [];
+  const symlinks: SystemMounts['symlinks'] = [];
+  for (const p of [...SYSTEM_DIRS, ...SYSTEM_ETC]) {
+    const st = lstatOrNull(p);
+    if (!st) continue;
+    // Merged /usr: /bin -> usr/bin stays a link, so paths resolve as they do outside.
+    if (st.isSymbolicLink() && dirname(p) === '/') symlinks.push({ path: p, target: readlinkSync(p) });
+    else readOnly.push(p);
+  }
+  system = { readOnly, symlinks };
+  return system;
+}
+
+const PROBE = 'import json,sys;print(json.dumps([sys.executable,sys.prefix,sys.base_prefix,sys.exec_prefix,sys.base_exec_prefix,sys.path]))';
+const probed = new Map<string, Promise<string[]>>();
+
+/**
+ * The folders the interpreter reads from when started with `env` (PYTHONPATH as the hook gets it): its
+ * prefixes, the real interpreter binary's folder, and each sys.path entry, minus those inside `tree`
+ * (bound writable anyway). Once per process for the same interpreter and PYTHONPATH.
+ */
+export function pythonFolders(python: string, env: Record<string, string>, tree: string): Promise<string[]> {
+  const key = JSON.stringify([python, env.PYTHONPATH ?? '', tree]);
+  let p = probed.get(key);
+  if (!p) {
+    p = probePythonFolders(python, env, tree);
+    probed.set(key, p);
+    p.catch(() => probed.delete(key));
+  }
+  return p;
+}
+
+async function probePythonFolders(python: string, env: Record<string, string>, tree: string): Promise<string[]> {
+  // Started from "/" so that the caller's folder is not on sys.path.
+  const res = await run(python, ['-c', PROBE], { env, cwd: '/', timeoutMs: 60_000 });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(res.stdout);
+  } catch {
+    parsed = null;
+  }
+  if (res.code !== 0 || !Array.isArray(parsed) || parsed.length !== 6) {
+    throw new SealedError('PYTHON_MISSING', `Cannot ask ${python} where it reads from (exit ${res.code ?? res.signal}): ${res.stderr.trim().slice(-300)}`);
+  }
+  const [exe, ...rest] = parsed as [string, ...unknown[]];
+  const paths = (rest.pop() as unknown[]).filter((x): x is string => typeof x === 'string');
+  const prefixes = rest.filter((x): x is string => typeof x === 'string');
+  const folders = [...prefixes, ...paths, dirname(realOrSelf(exe)), dirname(realOrSelf(python))]
+    .filter((p) => p.startsWith('/') && existsSync(p))
+    .map(realOrSelf)
+    .filter((p) => !isWithin(p, tree));
+  return outermost(folders);
+}
+
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+function lstatOrNull(p: string) {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
+}
