@@ -38,14 +38,20 @@ export function systemMounts(): SystemMounts {
 }
 
 const PROBE = 'import json,sys;print(json.dumps([sys.executable,sys.prefix,sys.base_prefix,sys.exec_prefix,sys.base_exec_prefix,sys.path]))';
-const probed = new Map<string, Promise<string[]>>();
+const probed = new Map<string, Promise<PythonFolders>>();
+
+export interface PythonFolders {
+  /** sys.executable: what runs inside (a launcher such as pyenv's shim script would not work there). */
+  executable: string;
+  folders: string[];
+}
 
 /**
  * The folders the interpreter reads from when started with `env` (PYTHONPATH as the hook gets it): its
  * prefixes, the real interpreter binary's folder, and each sys.path entry, minus those inside `tree`
  * (bound writable anyway). Once per process for the same interpreter and PYTHONPATH.
  */
-export function pythonFolders(python: string, env: Record<string, string>, tree: string): Promise<string[]> {
+export function pythonFolders(python: string, env: Record<string, string>, tree: string): Promise<PythonFolders> {
   const key = JSON.stringify([python, env.PYTHONPATH ?? '', tree]);
   let p = probed.get(key);
   if (!p) {
@@ -56,7 +62,7 @@ export function pythonFolders(python: string, env: Record<string, string>, tree:
   return p;
 }
 
-async function probePythonFolders(python: string, env: Record<string, string>, tree: string): Promise<string[]> {
+async function probePythonFolders(python: string, env: Record<string, string>, tree: string): Promise<PythonFolders> {
   // Started from "/" so that the caller's folder is not on sys.path.
   const res = await run(python, ['-c', PROBE], { env, cwd: '/', timeoutMs: 60_000 });
   let parsed: unknown;
@@ -68,14 +74,15 @@ async function probePythonFolders(python: string, env: Record<string, string>, t
   if (res.code !== 0 || !Array.isArray(parsed) || parsed.length !== 6) {
     throw new SealedError('PYTHON_MISSING', `Cannot ask ${python} where it reads from (exit ${res.code ?? res.signal}): ${res.stderr.trim().slice(-300)}`);
   }
-  const [exe, ...rest] = parsed as [string, ...unknown[]];
+  const [exe, ...rest] = parsed as [unknown, ...unknown[]];
+  if (typeof exe !== 'string' || !exe.startsWith('/')) throw new SealedError('PYTHON_MISSING', `${python} does not know its own path (sys.executable ${JSON.stringify(exe)}).`);
   const paths = (rest.pop() as unknown[]).filter((x): x is string => typeof x === 'string');
   const prefixes = rest.filter((x): x is string => typeof x === 'string');
   const folders = [...prefixes, ...paths, dirname(realOrSelf(exe)), dirname(realOrSelf(python))]
     .filter((p) => p.startsWith('/') && existsSync(p))
     .map(realOrSelf)
     .filter((p) => !isWithin(p, tree));
-  return outermost(folders);
+  return { executable: exe, folders: outermost(folders) };
 }
 
 function realOrSelf(p: string): string {

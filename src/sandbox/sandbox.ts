@@ -85,15 +85,16 @@ class BwrapSandbox implements HookSandbox {
   async launch(c: HookCommand): Promise<LaunchLine> {
     const env = sandboxEnvironment(c.env, { keepPythonPath: c.keepPythonPath });
     const sys = systemMounts();
+    const py = await pythonFolders(c.python, env, c.tree);
     const plan: SandboxPlan = {
-      readOnly: outermost([...sys.readOnly, ...(await pythonFolders(c.python, env, c.tree)), ...c.readOnly]),
+      readOnly: outermost([...sys.readOnly, ...py.folders, ...c.readOnly]),
       writable: outermost([c.tree, ...c.writable]),
       symlinks: sys.symlinks,
       env,
       cwd: c.tree,
     };
     checkPlan(plan, { sealedHome: this.home, userHome: userHome() });
-    return { command: this.bwrap.path, args: [...bwrapArgs(plan), '--', c.python, ...c.args], env: {}, cwd: '/' };
+    return { command: this.bwrap.path, args: [...bwrapArgs(plan), '--', py.executable, ...c.args], env: {}, cwd: '/' };
   }
 
   async settle(): Promise<void> {

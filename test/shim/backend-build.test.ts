@@ -174,16 +174,18 @@ describe('sealed backend-build', () => {
     assert.equal(storedWheels(home).length, 0);
   });
 
-  it('records the tree as it was before the backend ran, though the runner starts ahead of that', async () => {
+  it('records the tree as it was before the backend ran, and the backend writes only into its own copy of it', async () => {
     const project = tinyProject();
     const recorded = await treeIdentity(project);
     const res = await call(project, { home: join(project, '..', 'home-tree'), wheelDir: join(project, 'w'), config: { 'write-into-tree': '1' } });
     assert.equal(res.status, 0, res.stderr);
-    assert.ok(existsSync(join(project, 'written-by-the-build.txt')), 'the backend wrote into the tree');
     const { body } = sealRecords(res.json.seal);
     assert.equal(body('source').tree_sha256, recorded.treeSha256);
     assert.equal(body('source').file_count, recorded.fileCount);
-    assert.notEqual((await treeIdentity(project)).treeSha256, recorded.treeSha256);
+    // The backend's write landed in the sandbox's copy of the tree: the project folder is as it was.
+    assert.equal(existsSync(join(project, 'written-by-the-build.txt')), false);
+    assert.equal((await treeIdentity(project)).treeSha256, recorded.treeSha256);
+    assert.equal(body('build').sandbox.kind, 'bwrap');
   });
 
   it('when the backend raises, exits 3 with its error, its traceback on stderr, and nothing sealed', async () => {
