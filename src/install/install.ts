@@ -149,7 +149,7 @@ async function resolveBuildable(o: InstallOptions, requirements: string[], workD
   const noBinary: string[] = [];
   for (let round = 0; ; round++) {
     if (round > 0) o.progress(`resolving again with sdists only for ${noBinary.join(', ')}`);
-    const resolution = round === 0 ? await first : await resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, noBinary });
+    const resolution = round === 0 ? await first : await resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, noBinary, home: o.home, ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}) });
     const pythonVersion = (await python).version;
     const candidates = new Map<string, SdistCandidate>();
     const wheelOnly: string[] = [];

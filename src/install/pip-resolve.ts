@@ -5,9 +5,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SealedError } from '../errors.js';
+import type { SandboxKind } from '../sandbox/mode.js';
 import { normalizeName } from '../core/names.js';
 import { parsePipReport, pipEnvironment } from '../build/pip.js'; // not build/index.js: that loads the whole builder
 import { run } from '../util/exec.js';
+import { resolveInSandbox } from '../sandbox/resolve.js';
 
 export interface PlannedDist {
   name: string;
@@ -32,12 +34,17 @@ export async function resolveWithPip(opts: {
   workDir: string;
   /** Projects pip must take from sdists only (their newest wheel-only release cannot be built by Sealed). */
   noBinary?: string[];
+  /** Sealed's home (kept out of the sandbox pip resolves in: it runs the hooks of the sdists it meets). */
+  home?: string;
+  sandboxMode?: SandboxKind;
 }): Promise<Resolution> {
   const report = join(opts.workDir, `resolve-report-${(opts.noBinary ?? []).length}.json`);
   const args = ['-m', 'pip', 'install', '--dry-run', '--quiet', '--report', report, '--index-url', opts.indexUrl];
   if (opts.noDeps) args.push('--no-deps');
   if (opts.noBinary?.length) args.push('--no-binary', opts.noBinary.join(','));
-  const res = await run(opts.python, [...args, '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000 });
+  const res = opts.home
+    ? await resolveInSandbox({ ...opts, home: opts.home, args })
+    : await run(opts.python, [...args, '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000 });
   if (res.code !== 0) {
     const tail = (res.stderr || res.stdout).trim().split('\n').slice(-12).join('\n');
     const noPip = /No module named pip/.test(res.stderr);

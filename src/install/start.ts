@@ -25,7 +25,7 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
   const requirements = await Promise.all(o.requirements.map(async (r) => ((await stat(resolve(o.cwd, r)).catch(() => null))?.isFile() ? resolve(o.cwd, r) : r)));
   return withWorkDir(o.home, 'install', async (workDir) => {
     o.progress('resolving with pip');
-    const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir });
+    const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, home: o.home, ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}) });
     firstResolution.catch(() => undefined); // awaited by runInstall
     const installer = o.dryRun ? null : startPipInstall(o.python, o.env, join(workDir, 'sealed-wheels.txt'));
     try {

@@ -5,3 +5,4 @@ export { resolveSandboxMode, isSandboxKind, SANDBOX_KINDS, type SandboxKind, typ
 export { sandboxEnvironment } from './env.js';
 export { bwrapArgs, checkPlan, outermost, isWithin, type SandboxPlan } from './plan.js';
 export { findUser, setprivArgs, type BuildUser } from './uid.js';
+export { runSandboxed } from './run.js';

@@ -15,6 +15,11 @@ const SYSTEM_ETC = [
   '/etc/passwd', '/etc/group', '/etc/nsswitch.conf',
 ];
 
+/** What a process needs to reach an index by name over TLS: the resolver's files and the CA certificates. */
+export function networkFiles(): string[] {
+  return ['/etc/resolv.conf', '/etc/hosts', '/etc/host.conf', '/etc/gai.conf', '/etc/ssl', '/etc/ca-certificates', '/etc/pki'].filter((p) => existsSync(p));
+}
+
 export interface SystemMounts {
   readOnly: string[];
   symlinks: { path: string; target: string }[];

@@ -15,6 +15,8 @@ export interface SandboxPlan {
   symlinks: { path: string; target: string }[];
   env: Record<string, string>;
   cwd: string;
+  /** Share the host's network (pip's resolution only); otherwise the sandbox has none. */
+  network: boolean;
 }
 
 export interface Forbidden {
@@ -64,7 +66,7 @@ export function outermost(paths: string[]): string[] {
  * environment, and the folder the hook starts in.
  */
 export function bwrapArgs(plan: SandboxPlan): string[] {
-  const args = ['--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--clearenv'];
+  const args = ['--unshare-all', ...(plan.network ? ['--share-net'] : []), '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--clearenv'];
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
   for (const l of plan.symlinks) args.push('--symlink', l.target, l.path);
   // Shorter paths first: a folder bound inside another bound folder must come after it.

@@ -8,7 +8,7 @@ import { SealedError } from '../errors.js';
 import { findExecutable, run } from '../util/exec.js';
 import { sandboxEnvironment } from './env.js';
 import type { SandboxKind, SandboxRecord } from './mode.js';
-import { pythonFolders, systemMounts } from './mounts.js';
+import { networkFiles, pythonFolders, systemMounts } from './mounts.js';
 import { bwrapArgs, checkPlan, outermost, type SandboxPlan } from './plan.js';
 import { openUidSandbox } from './uid.js';
 
@@ -25,6 +25,13 @@ export interface HookCommand {
   readOnly: string[];
   /** PYTHONPATH as given (the frontend's build environment lives in it), else cleared. */
   keepPythonPath: boolean;
+  /**
+   * Keep the network: only for pip's resolution, which must reach the index and runs the hooks of
+   * sdists it resolves. Never for a build's hooks.
+   */
+  network?: boolean;
+  /** Set after the allowlist (pip's own settings for the resolution). */
+  extraEnv?: Record<string, string>;
 }
 
 export interface LaunchLine {
@@ -83,7 +90,7 @@ class BwrapSandbox implements HookSandbox {
   }
 
   async launch(c: HookCommand): Promise<LaunchLine> {
-    const env = sandboxEnvironment(c.env, { keepPythonPath: c.keepPythonPath });
+    const env = { ...sandboxEnvironment(c.env, { keepPythonPath: c.keepPythonPath }), ...c.extraEnv };
     const sys = systemMounts();
     const py = await pythonFolders(c.python, env, c.tree);
     const plan: SandboxPlan = {
@@ -92,10 +99,13 @@ class BwrapSandbox implements HookSandbox {
       symlinks: sys.symlinks,
       env,
       cwd: c.tree,
+      network: c.network ?? false,
     };
+    if (plan.network) plan.readOnly = outermost([...plan.readOnly, ...networkFiles()]);
     checkPlan(plan, { sealedHome: this.home, userHome: userHome() });
     return { command: this.bwrap.path, args: [...bwrapArgs(plan), '--', py.executable, ...c.args], env: {}, cwd: '/' };
   }
+
 
   async settle(): Promise<void> {
     // bwrap's PID namespace ends with the hook: every process the backend started is gone with it.
@@ -134,7 +144,7 @@ export function probeBwrap(env: NodeJS.ProcessEnv): Promise<{ path: string; vers
 
 async function tryBwrap(path: string): Promise<{ path: string; version: string }> {
   const sys = systemMounts();
-  const trial = bwrapArgs({ readOnly: sys.readOnly, writable: [], symlinks: sys.symlinks, env: {}, cwd: '/' });
+  const trial = bwrapArgs({ readOnly: sys.readOnly, writable: [], symlinks: sys.symlinks, env: {}, cwd: '/', network: false });
   const [version, tried] = await Promise.all([
     run(path, ['--version'], { timeoutMs: 30_000 }).catch((e: Error) => ({ code: null, signal: null, stdout: '', stderr: e.message })),
     run(path, [...trial, '--', 'true'], { timeoutMs: 30_000, env: {} }).catch((e: Error) => ({ code: null, signal: null, stdout: '', stderr: e.message })),

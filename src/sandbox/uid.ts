@@ -63,7 +63,7 @@ class UidSandbox implements HookSandbox {
     }
     reachable(c.python, this.user.name);
     const scratch = c.writable[0] ?? c.tree;
-    const env = { ...sandboxEnvironment(c.env, { keepPythonPath: c.keepPythonPath }), HOME: scratch, TMPDIR: scratch };
+    const env = { ...sandboxEnvironment(c.env, { keepPythonPath: c.keepPythonPath }), ...c.extraEnv, HOME: scratch, TMPDIR: scratch };
     return { command: this.setpriv, args: [...setprivArgs(this.user), c.python, ...c.args], env, cwd: c.tree };
   }
 

@@ -1,0 +1,38 @@
+// pip's resolution for `sealed install` (pip install --dry-run --report) runs the hooks of every sdist it
+// has to read metadata from, so it runs in the sandbox too: the index needs the network, which it keeps,
+// but Sealed's home, the user's home and Sealed's environment stay out of its reach, and nothing it
+// starts outlives it. Seals never rest on this step: the sealed build later runs without a network.
+
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pipEnvironment } from '../build/pip.js';
+import type { RunResult } from '../util/exec.js';
+import { resolveSandboxMode, type SandboxKind } from './mode.js';
+import { runSandboxed } from './run.js';
+import { openSandbox } from './sandbox.js';
+
+export interface ResolveCall {
+  python: string;
+  args: string[];
+  requirements: string[];
+  env: NodeJS.ProcessEnv;
+  home: string;
+  workDir: string;
+  sandboxMode?: SandboxKind;
+}
+
+export async function resolveInSandbox(o: ResolveCall): Promise<RunResult> {
+  const sandbox = await openSandbox(o.sandboxMode ?? resolveSandboxMode(undefined, o.env), { home: o.home, env: o.env });
+  // A local sdist named on the command line is shown to pip, read-only, and nothing else of its folder.
+  const local = (r: string) => /\.(tar\.gz|zip)$/i.test(r) && existsSync(r);
+  const requirements = o.requirements.map((r) => (local(r) && !isAbsolute(r) ? resolve(r) : r));
+  const files = requirements.filter(local);
+  const pipEnv = pipEnvironment(o.env);
+  const forced: Record<string, string> = {};
+  for (const k of ['PIP_CONFIG_FILE', 'PIP_DISABLE_PIP_VERSION_CHECK', 'PIP_NO_INPUT']) if (pipEnv[k] !== undefined) forced[k] = pipEnv[k];
+  return runSandboxed(
+    sandbox,
+    { python: o.python, args: [...o.args, '--', ...requirements], env: pipEnv, extraEnv: forced, tree: o.workDir, writable: [], readOnly: files, keepPythonPath: false, network: true },
+    { timeoutMs: 30 * 60 * 1000 },
+  );
+}
