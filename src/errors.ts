@@ -32,6 +32,7 @@ const REFUSED = [
   'TPM_FIRMWARE_MISMATCH',
   'SOURCE_HASH_REJECTED',
   'IMPORT_REJECTED',
+  'SANDBOX_REQUIRED',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */

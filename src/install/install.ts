@@ -127,6 +127,7 @@ export function effectivePolicy(stored: PolicySettings, override: InstallOptions
   return {
     minSignatures: override.minSignatures ?? stored.minSignatures,
     trustedKeys: override.trustedKeys ?? stored.trustedKeys,
+    ...(stored.requireSandbox ? { requireSandbox: stored.requireSandbox } : {}),
   };
 }
 

@@ -10,12 +10,14 @@
 //   5. without a roster and with pins, only pinned keys count (unpinned ones may top up, see below);
 //   6. the aggregate: at least N distinct counted keys, else the most specific refusal.
 
+import type { SandboxRecord } from '../sandbox/mode.js';
+import { sandboxShortfall, type SandboxRequirement } from './sandbox.js';
 import { SealedError } from '../errors.js';
 import { normalizeName } from '../core/names.js';
 import { sameVersion } from '../core/versions.js';
 import type { Roster } from './trusted-keys.js';
 
-export type SignerStatus = 'counted' | 'unpinned' | 'revoked' | 'not-in-roster' | 'source-mismatch' | 'duplicate';
+export type SignerStatus = 'counted' | 'unpinned' | 'revoked' | 'not-in-roster' | 'source-mismatch' | 'duplicate' | 'weak-sandbox';
 
 /** What the decision needs from a verified seal; a SealSummary has all of it. */
 export interface SignerEvidence {
@@ -25,6 +27,8 @@ export interface SignerEvidence {
   fingerprint: string;
   publicKey: string;
   chainHash: string;
+  /** Where the build's hooks ran, from the build record (null: a seal made before it said so). */
+  sandbox?: SandboxRecord | null;
 }
 
 export interface PinnedKey {
@@ -37,6 +41,8 @@ export interface PolicySettings {
   minSignatures: number;
   /** When set, only these keys count, and pins are neither consulted nor made. */
   trustedKeys: Roster | null;
+  /** The sandbox a seal's build must have run in to count (`sealed policy set --require-sandbox`). */
+  requireSandbox?: SandboxRequirement | null;
 }
 
 export const DEFAULT_POLICY: PolicySettings = { minSignatures: 1, trustedKeys: null };
@@ -73,7 +79,7 @@ export interface NewPin {
   publicKey: string;
 }
 
-export type RefusalCode = 'KEY_CHANGED' | 'THRESHOLD_NOT_MET' | 'REVOKED_KEY' | 'UNTRUSTED_SIGNER';
+export type RefusalCode = 'KEY_CHANGED' | 'THRESHOLD_NOT_MET' | 'REVOKED_KEY' | 'UNTRUSTED_SIGNER' | 'SANDBOX_REQUIRED';
 
 export interface Decision {
   input: DecideInput;
@@ -179,6 +185,8 @@ function classify(
     return { status: 'source-mismatch', reason: `sealed a different source (sha256 ${seal.sourceSha256}, expected ${input.sourceSha256})` };
   }
   if (input.revoked.has(seal.fingerprint)) return { status: 'revoked', reason: 'the key is revoked' };
+  const weak = sandboxShortfall(input.policy.requireSandbox, seal.sandbox);
+  if (weak) return { status: 'weak-sandbox', reason: weak };
   if (roster && !roster.keys.has(seal.fingerprint)) return { status: 'not-in-roster', reason: `not in the trusted keys of ${roster.source}` };
   if (seenSeals.has(`${seal.chainHash}\0${seal.fingerprint}`)) return { status: 'duplicate', reason: 'the same seal was given twice; it counts once' };
   if (seenKeys.has(seal.fingerprint)) return { status: 'duplicate', reason: 'another seal by the same key already counted; a key counts once' };
@@ -211,6 +219,14 @@ function refusal(d: Decision): SealedError & { code: RefusalCode } {
     return make('REVOKED_KEY', `Every seal of ${what} is by a revoked key: ${keys.join(', ')}.`, {
       found: keys,
       hint: `Build it yourself with \`sealed build ${name}==${version}\`, or import a seal by a key you trust (sealed registry import FILE).`,
+    });
+  }
+  if (d.counted.length === 0 && statuses.includes('weak-sandbox')) {
+    const required = d.input.policy.requireSandbox!;
+    return make('SANDBOX_REQUIRED', `No seal of ${what} was built in the sandbox the policy requires (${required}). Signers:${lines}`, {
+      expected: required,
+      found: d.results.filter((r) => r.status === 'weak-sandbox').map((r) => r.reason),
+      hint: `Build it here with the ${required} sandbox (sealed build ${name}==${version}), or change the policy (sealed policy set --require-sandbox none).`,
     });
   }
   if (d.counted.length === 0 && d.mode === 'roster' && statuses.includes('not-in-roster')) {

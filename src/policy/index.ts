@@ -15,3 +15,4 @@ export {
   type RefusalCode,
 } from './decide.js';
 export { parseTrustedKeys, readTrustedKeysFile, checkRoster, type Roster } from './trusted-keys.js';
+export { sandboxShortfall, describeSandbox, sandboxOfBuild, type SandboxRequirement } from './sandbox.js';

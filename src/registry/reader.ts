@@ -76,7 +76,7 @@ export function compareVersionText(a: string, b: string): number {
   return x.length - y.length;
 }
 
-export const POLICY_KEYS = { minSignatures: 'min_signatures', trustedKeys: 'trusted_keys' } as const;
+export const POLICY_KEYS = { minSignatures: 'min_signatures', trustedKeys: 'trusted_keys', requireSandbox: 'require_sandbox' } as const;
 
 export class RegistryReader {
   protected constructor(
@@ -190,7 +190,9 @@ export class RegistryReader {
           throw corrupt(this.path, 'the stored trusted-keys roster is not readable');
         }
       }
-      return { minSignatures: Number.isInteger(min) && min >= 1 ? min : 1, trustedKeys };
+      const sandbox = get(POLICY_KEYS.requireSandbox);
+      if (sandbox !== undefined && sandbox !== 'bwrap' && sandbox !== 'uid') throw corrupt(this.path, 'the stored sandbox requirement is not bwrap or uid');
+      return { minSignatures: Number.isInteger(min) && min >= 1 ? min : 1, trustedKeys, ...(sandbox ? { requireSandbox: sandbox } : {}) };
     });
   }
 

@@ -58,6 +58,8 @@ export interface SealSummary {
   fingerprint: string;
   chainHash: string;
   hasTpm: boolean;
+  /** Where the build's hooks ran (null: a seal made before the build record said so). */
+  sandbox?: BuildBody['sandbox'] | null;
 }
 
 interface BodyByType {
@@ -91,6 +93,7 @@ export function summarizeSeal(seal: Seal): SealSummary {
     fingerprint: seal.signature.fingerprint,
     chainHash: seal.chain_hash,
     hasTpm: seal.records.some((r) => r.type === 'tpm'),
+    sandbox: recordBody(seal, 'build')?.sandbox ?? null,
   };
 }
 

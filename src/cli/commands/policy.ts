@@ -5,11 +5,13 @@ import { boolOption, stringOption } from '../command.js';
 import { SealedError } from '../../errors.js';
 import { RegistryReader } from '../../registry/reader.js';
 import type { PolicySettings } from '../../policy/decide.js';
+import type { SandboxRequirement } from '../../policy/sandbox.js';
 
 function policyData(p: PolicySettings): Record<string, unknown> {
   return {
     min_signatures: p.minSignatures,
     trusted_keys: p.trustedKeys ? { source: p.trustedKeys.source, keys: [...p.trustedKeys.keys].map(([fingerprint, public_key]) => ({ fingerprint, public_key })) } : null,
+    require_sandbox: p.requireSandbox ?? 'none',
   };
 }
 
@@ -21,6 +23,7 @@ function render(p: PolicySettings): string {
       : 'trusted keys:   none (trust on first use: the keys of the first accepted install are pinned per package)',
   ];
   for (const [fp, key] of p.trustedKeys?.keys ?? []) lines.push(`  ${fp}  ${key}`);
+  lines.push(`sandbox:        ${p.requireSandbox ? `${p.requireSandbox} required of every seal's build` : 'none required'}`);
   return lines.join('\n');
 }
 
@@ -42,17 +45,22 @@ export const show: Command = {
 
 export const set: Command = {
   name: 'policy set',
-  usage: 'policy set [--min-signatures N] [--trusted-keys FILE | --clear-trusted-keys] [--json]',
+  usage: 'policy set [--min-signatures N] [--trusted-keys FILE | --clear-trusted-keys] [--require-sandbox bwrap|uid|none] [--json]',
   summary:
-    'Sets the accept policy. --min-signatures N: N >= 1 distinct keys must have sealed the same name, version and source. --trusted-keys FILE: only the ed25519:<hex> keys listed in FILE count (stored in the registry). --clear-trusted-keys: back to trust on first use.',
-  options: { 'min-signatures': { type: 'string' }, 'trusted-keys': { type: 'string' }, 'clear-trusted-keys': { type: 'boolean' } },
+    'Sets the accept policy. --min-signatures N: N >= 1 distinct keys must have sealed the same name, version and source. --trusted-keys FILE: only the ed25519:<hex> keys listed in FILE count (stored in the registry). --clear-trusted-keys: back to trust on first use. --require-sandbox bwrap|uid: only seals whose build ran in that sandbox (or a stronger one) count; none: no requirement.',
+  options: { 'min-signatures': { type: 'string' }, 'trusted-keys': { type: 'string' }, 'clear-trusted-keys': { type: 'boolean' }, 'require-sandbox': { type: 'string' } },
   async run(ctx, args) {
     const minText = stringOption(args, 'min-signatures');
     const rosterPath = stringOption(args, 'trusted-keys');
     const clear = boolOption(args, 'clear-trusted-keys');
-    if (minText === undefined && rosterPath === undefined && !clear) {
-      throw new SealedError('USAGE', 'Nothing to set. Pass --min-signatures N, --trusted-keys FILE or --clear-trusted-keys.');
+    const sandboxText = stringOption(args, 'require-sandbox');
+    if (minText === undefined && rosterPath === undefined && !clear && sandboxText === undefined) {
+      throw new SealedError('USAGE', 'Nothing to set. Pass --min-signatures N, --trusted-keys FILE, --clear-trusted-keys or --require-sandbox KIND.');
     }
+    if (sandboxText !== undefined && !['bwrap', 'uid', 'none'].includes(sandboxText)) {
+      throw new SealedError('USAGE', `--require-sandbox takes bwrap, uid or none; got ${JSON.stringify(sandboxText)}.`, { expected: 'bwrap | uid | none', found: sandboxText });
+    }
+    const requireSandbox = sandboxText as SandboxRequirement | undefined;
     if (rosterPath !== undefined && clear) throw new SealedError('USAGE', '--trusted-keys and --clear-trusted-keys contradict each other; pass one.');
     let minSignatures: number | undefined;
     if (minText !== undefined) {
@@ -67,7 +75,11 @@ export const set: Command = {
     const reg = Registry.open(ctx.home());
     let p: PolicySettings;
     try {
-      p = reg.setPolicy({ ...(minSignatures !== undefined ? { minSignatures } : {}), ...(trustedKeys !== undefined ? { trustedKeys } : {}) });
+      p = reg.setPolicy({
+        ...(minSignatures !== undefined ? { minSignatures } : {}),
+        ...(trustedKeys !== undefined ? { trustedKeys } : {}),
+        ...(requireSandbox !== undefined ? { requireSandbox } : {}),
+      });
     } finally {
       reg.close();
     }

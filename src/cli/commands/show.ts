@@ -5,6 +5,7 @@ import { SealedError } from '../../errors.js';
 import { RegistryReader } from '../../registry/reader.js';
 import { isValidProjectName, normalizeName } from '../../core/names.js';
 import type { SealRow } from '../../registry/types.js';
+import { describeSandbox, sandboxOfBuild } from '../../policy/sandbox.js';
 
 export const command: Command = {
   name: 'show',
@@ -121,6 +122,7 @@ function render(name: string, versions: string[], pins: { fingerprint: string; c
     lines.push(`    source    sha256 ${s.source_sha256}${src ? ` (${src.kind}: ${src.filename ?? src.path ?? ''}${src.url ? ` from ${src.url}` : ''})` : ''}`);
     lines.push(`    artifact  ${s.artifact.filename} sha256 ${s.artifact.sha256}${s.artifact.size !== null ? ` (${s.artifact.size} bytes)` : ''}`);
     if (b) lines.push(`    build     ${b.backend ?? '?'}, ${b.requirements?.length ?? 0} build requirement(s), ${b.started_at ?? '?'} to ${s.built_at}`);
+    if (b) lines.push(`    sandbox   ${describeSandbox(sandboxOfBuild(b))}`);
     if (e) {
       const os = e.os_release ? [e.os_release.ID, e.os_release.VERSION_ID].filter(Boolean).join(' ') : '';
       lines.push(

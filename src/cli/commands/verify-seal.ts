@@ -4,6 +4,7 @@ import { readSealFile, verifySeal } from '../../seal/index.js';
 import { hashFile } from '../../util/hash-file.js';
 import { SealedError } from '../../errors.js';
 import { checkRoster, readTrustedKeysFile } from '../../policy/trusted-keys.js';
+import { describeSandbox } from '../../policy/sandbox.js';
 
 export const command: Command = {
   name: 'verify-seal',
@@ -37,6 +38,7 @@ export const command: Command = {
       source_sha256: summary.sourceSha256,
       artifact: { ...summary.artifact, checked: Boolean(artifact) },
       tpm: summary.hasTpm,
+      sandbox: summary.sandbox ?? null,
       trusted_keys: rosterPath ?? null,
     };
     ctx.out.result(data, () =>
@@ -47,6 +49,7 @@ export const command: Command = {
         `  source:      sha256 ${summary.sourceSha256}`,
         `  artifact:    ${summary.artifact.filename} ${artifact ? '(file matches)' : '(file not checked; pass --artifact)'}`,
         `  tpm:         ${summary.hasTpm ? 'quote verified' : 'none (software-only measurement)'}`,
+        `  sandbox:     ${describeSandbox(summary.sandbox)}`,
         ...(rosterPath ? [`  roster:      signer is in ${rosterPath}`] : []),
       ].join('\n'),
     );
