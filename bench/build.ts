@@ -9,6 +9,9 @@ import { projectsFromFolder, startIndexServer } from '../test/helpers/index-serv
 import { fixtureSdist } from '../test/helpers/projects.js';
 import { cliPath, repoRoot } from '../test/helpers/paths.js';
 import { cleanEnv, median, report, timeCommand } from './lib.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { BuildLog, ProjectBuilder } from '../src/build/index.js';
+import { openSandbox } from '../src/sandbox/index.js';
 
 const runs = Number(process.argv[2] ?? 5);
 const work = mkdtempSync(join(tmpdir(), 'sealed-bench-build-'));
@@ -16,6 +19,25 @@ const index = await startIndexServer({ projects: projectsFromFolder(ensureWheelh
 try {
   const sdist = await fixtureSdist(work, { backend: 'setuptools', name: 'bench-pure', version: '1.0.0' });
   const env = cleanEnv({ PIP_CACHE_DIR: join(work, 'pip-cache') });
+  // Issue 14: the sandbox's cost per hook (target <= 30 ms): one trivial in-tree hook, called through the
+  // same builder with --sandbox=none and with bwrap, so the difference is the sandbox's alone.
+  const tree = join(work, 'hook-tree');
+  mkdirSync(tree);
+  writeFileSync(join(tree, 'trivial_backend.py'), 'def get_requires_for_build_wheel(config_settings=None):\n    return []\n');
+  const hookTimes: Record<string, number[]> = { none: [], bwrap: [] };
+  for (const kind of ['none', 'bwrap'] as const) {
+    const sandbox = await openSandbox(kind, { home: join(work, 'home'), env });
+    const builder = new ProjectBuilder({ tree, backend: 'trivial_backend', backendPath: ['.'], python: 'python3', env, keepPythonPath: false, sandbox, log: new BuildLog(join(work, `hook-${kind}.log`)), workDir: work });
+    await builder.getRequiresForBuildWheel(null); // warm: the interpreter probe, bwrap's trial
+    for (let i = 0; i < runs * 4; i++) {
+      const t = performance.now();
+      await builder.getRequiresForBuildWheel(null);
+      hookTimes[kind]!.push(performance.now() - t);
+    }
+  }
+  const perHook = median(hookTimes.bwrap!) - median(hookTimes.none!);
+  report('one backend hook in the bwrap sandbox', median(hookTimes.bwrap!), { name: 'the same hook with --sandbox=none', ms: median(hookTimes.none!) }, 'sandbox cost <= 30 ms per hook', perHook <= 30);
+
   const sealedRun = (i: number) => timeCommand(process.execPath, [cliPath(), '--quiet', '--home', join(work, 'home'), 'build', sdist, '-o', join(work, `s${i}`), '--index-url', index.url], { env });
   const pipRun = (i: number) => timeCommand('python3', ['-m', 'pip', 'wheel', '--quiet', '--no-deps', '--index-url', index.url, '-w', join(work, `p${i}`), sdist], { env });
   await sealedRun(-1); // warm: the key, the registry, pip's HTTP cache

@@ -13,7 +13,13 @@ process, the build environment, the project folder and the Sealed command line, 
 finds the process its own frontend's get_requires_for_build_wheel started and no other. A started
 process that gets no build exits after IDLE_SECONDS. ``SEALED_PRESTART=0`` turns all of this off.
 
-The frames on the socket are described in Sealed's src/shim/serve.ts.
+Only its own frontend's build_wheel gets a build: the starting hook hands Sealed a one-time secret over an
+inherited pipe and leaves it in a 0600 file beside the socket, and Sealed checks the peer of each
+connection (SO_PEERCRED: this user, a child of the same frontend process, running this interpreter). A
+build_wheel that finds the secret gone while the socket is there, or is refused for its secret or its
+peer, says so and fails closed (ServerTaken) rather than starting Sealed itself.
+
+The frames on the socket are described in Sealed's src/shim/frames.ts (served by src/cli/serve.ts).
 """
 
 import json
@@ -33,6 +39,10 @@ _MAX_SOCKET_PATH = 100
 _HEAD = struct.Struct(">cI")
 # Socket path -> pid of the Sealed process this hook process started there (stop_ahead's to stop).
 _started = {}
+
+
+class ServerTaken(RuntimeError):
+    """The Sealed started for this build was reached by someone else, or refused this build_wheel."""
 
 
 def enabled(environ):
@@ -94,11 +104,19 @@ def start_ahead(environ=None):
     if path is None:
         return None
     listener = None
+    secret_r = None
     try:
+        for stale in (path, path + ".key"):
+            _unlink_quietly(stale)  # an earlier one's, never taken: whoever listened there has gone or goes idle
+        secret = os.urandom(32).hex().encode("ascii")
+        key = os.open(path + ".key", os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         try:
-            os.unlink(path)  # an earlier one's, never taken: whoever listened there has gone or goes idle
-        except FileNotFoundError:
-            pass
+            os.write(key, secret)
+        finally:
+            os.close(key)
+        secret_r, secret_w = os.pipe()
+        os.write(secret_w, secret)  # 64 bytes: well within a pipe's buffer
+        os.close(secret_w)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(path)
         listener.listen(4)
@@ -108,8 +126,8 @@ def start_ahead(environ=None):
         proc = subprocess.Popen(
             node_argv
             + ["backend-build", "--listen-fd", str(fd), "--socket-path", path, "--python", sys.executable]
-            + ["--idle-seconds", str(IDLE_SECONDS)],
-            pass_fds=(fd,),
+            + ["--idle-seconds", str(IDLE_SECONDS), "--secret-fd", str(secret_r), "--frontend-pid", str(os.getppid())],
+            pass_fds=(fd, secret_r),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -118,10 +136,13 @@ def start_ahead(environ=None):
         )
     except (OSError, ValueError, subprocess.SubprocessError):
         _unlink_quietly(path)
+        _unlink_quietly(path + ".key")
         return None
     finally:
         if listener is not None:
             listener.close()
+        if secret_r is not None:
+            os.close(secret_r)
     _started[path] = proc.pid
     return path
 
@@ -136,27 +157,52 @@ def stop_ahead(path):
     except OSError:
         pass  # gone already
     _unlink_quietly(path)
+    _unlink_quietly(path + ".key")
 
 
 def build_through(path, argv, environ, stdin_bytes):
     """Runs the Sealed command line `argv` in the process started ahead at `path`.
 
-    Returns (exit code, stdout bytes), or None when no started process took the build (the caller then
-    starts Sealed itself). stdin_bytes() is called once the build is taken; Sealed's stderr goes to ours.
+    Returns (exit code, stdout bytes), or None when no started process is there to take the build (the
+    caller then starts Sealed itself). Raises ServerTaken when one was started for this build but someone
+    else got at it. stdin_bytes() is called once the build is taken; Sealed's stderr goes to ours.
     """
+    secret = _read_secret(path + ".key")
+    if secret is None:
+        if os.path.lexists(path):
+            raise ServerTaken(
+                "sealed-backend: the Sealed started ahead of this build_wheel (%s) has lost its one-time secret: "
+                "another process took it. Refusing to build, and not starting Sealed again behind its back; "
+                "run the build again, or set SEALED_PRESTART=0." % path
+            )
+        return None
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     with conn:
         try:
             conn.settimeout(ACCEPT_TIMEOUT)
             conn.connect(path)
-            request = {"argv": list(argv), "env": dict(environ), "cwd": os.getcwd()}
+        except OSError:
+            _unlink_quietly(path + ".key")  # nobody listens there any more: nothing was taken
+            return None
+        try:
+            request = {"argv": list(argv), "env": dict(environ), "cwd": os.getcwd(), "secret": secret}
             conn.sendall(_frame(b"R", json.dumps(request).encode("utf-8")))
             answer = _read_frame(conn)
         except (OSError, ValueError):
             return None
+        if answer is not None and answer[0] == b"D":
+            refusal = _json_or_empty(answer[1])
+            if refusal.get("why") in ("secret", "peer"):
+                raise ServerTaken(
+                    "sealed-backend: the Sealed started ahead of this build_wheel refused it (%s: %s); refusing to "
+                    "build rather than starting Sealed again. Set SEALED_PRESTART=0 to build without it."
+                    % (refusal.get("why"), refusal.get("message", "?"))
+                )
+            return None
         if answer is None or answer[0] != b"A":
             return None
         _unlink_quietly(path)
+        _unlink_quietly(path + ".key")
         out = []
         try:
             conn.settimeout(None)
@@ -176,6 +222,28 @@ def build_through(path, argv, environ, stdin_bytes):
                     return (code if isinstance(code, int) else None), b"".join(out)
         except (OSError, ValueError):
             return None, b"".join(out)
+
+
+def _read_secret(path):
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+            return None
+        return os.read(fd, 256).decode("ascii", "replace").strip() or None
+    finally:
+        os.close(fd)
+
+
+def _json_or_empty(payload):
+    try:
+        doc = json.loads(payload.decode("utf-8"))
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _to_stderr(data):

@@ -146,8 +146,66 @@ def test_a_stale_socket_nobody_listens_on_gives_no_build(sealed_env, tmp_path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(path)
     s.close()
+    fd = os.open(path + ".key", os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, b"an old secret")
+    os.close(fd)
     assert os.path.exists(path)
     assert _prestart.build_through(path, ["--json", "backend-build"], sealed_env, lambda: b"[]") is None
+    assert not os.path.exists(path + ".key")
+
+
+def test_a_socket_whose_secret_is_gone_fails_closed_and_starts_nothing(sealed_env, tmp_path):
+    path = os.path.join(os.environ["XDG_RUNTIME_DIR"], "taken.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.close()
+    with pytest.raises(_prestart.ServerTaken, match="lost its one-time secret"):
+        _prestart.build_through(path, ["--json", "backend-build"], sealed_env, lambda: b"[]")
+
+
+ATTACKER = '''
+import glob, json, os, socket, struct, sys
+folder = sys.argv[1]
+sock = [p for p in glob.glob(os.path.join(folder, "*.sock"))][0]
+secret = open(sock + ".key").read().strip()  # the same user can read the 0600 file
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+c.connect(sock)
+req = {"argv": ["--json", "backend-build", "--source", "relative"], "env": dict(os.environ), "cwd": os.getcwd(), "secret": secret}
+body = json.dumps(req).encode()
+c.sendall(struct.pack(">cI", b"R", len(body)) + body)
+head = c.recv(5)
+kind, n = struct.unpack(">cI", head)
+payload = b""
+while len(payload) < n:
+    payload += c.recv(n - len(payload))
+print(json.dumps({"kind": kind.decode(), "payload": payload.decode()}))
+'''
+
+
+def test_a_process_that_connects_first_is_refused_logged_and_the_real_build_wheel_still_served(sealed_env):
+    path = _prestart.start_ahead()
+    assert path and wait_until(lambda: _started_for(path)), "no process serves the socket"
+    # Another process of this user, not started by the frontend: it globs the folder, reads the secret, connects first.
+    got = subprocess.run([sys.executable, "-c", ATTACKER, os.path.dirname(path)], capture_output=True, text=True, timeout=60)
+    assert got.returncode == 0, got.stderr
+    answer = json.loads(got.stdout)
+    assert answer["kind"] == "D"
+    assert json.loads(answer["payload"])["why"] == "peer"
+    log = os.path.join(os.environ["SEALED_HOME"], "logs", "serve-refusals.log")
+    assert "refused a connection (peer)" in open(log).read()
+    # The real build_wheel (a child of the same frontend as the hook that started Sealed) is still served.
+    code, stdout = _prestart.build_through(path, ["--json", "backend-build", "--source", "relative"], sealed_env, lambda: b"[]")
+    assert code == 2 and json.loads(stdout)["error"]["code"] == "USAGE"
+
+
+def test_a_wrong_secret_is_refused_and_build_wheel_fails_closed(sealed_env):
+    path = _prestart.start_ahead()
+    assert path and wait_until(lambda: _started_for(path)), "no process serves the socket"
+    with open(path + ".key", "w") as f:
+        f.write("not the secret")
+    with pytest.raises(_prestart.ServerTaken, match="secret"):
+        _prestart.build_through(path, ["--json", "backend-build", "--source", "relative"], sealed_env, lambda: b"[]")
+    _prestart.stop_ahead(path)
 
 
 def test_a_started_sealed_that_gets_no_build_exits_and_removes_its_socket(sealed_env, monkeypatch):
@@ -170,6 +228,13 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     raise SystemExit("not reached")
 '''
 
+START_AHEAD = '''
+import sys
+sys.path.insert(0, sys.argv[1])
+from sealed_backend import _prestart
+print(_prestart.start_ahead())
+'''
+
 CLIENT = '''
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
@@ -185,10 +250,14 @@ def test_when_build_wheel_goes_away_mid_build_the_backend_is_stopped_and_nothing
     (project / "pyproject.toml").write_text('[project]\nname = "slow"\nversion = "1.0"\n')
     marker = tmp_path / "runner.pid"
     monkeypatch.setenv("SLOW_MARKER", str(marker))
+    # The backend must tell this test its pid through a file outside, which the sandbox would not let it
+    # do; what is tested is the stop, which is the same in and out of it (bwrap's namespace ends it too).
+    monkeypatch.setenv("SEALED_SANDBOX", "none")
     monkeypatch.chdir(project)
     wheels = tmp_path / "wheels"
     wheels.mkdir()
-    path = _prestart.start_ahead()
+    # As a frontend runs its hooks: one child starts Sealed ahead, a sibling (build_wheel) is served.
+    path = subprocess.run([sys.executable, "-c", START_AHEAD, os.path.dirname(os.path.dirname(_prestart.__file__))], capture_output=True, text=True, check=True).stdout.strip()
     args = ["--json", "backend-build", "--source", str(project), "--wheel-dir", str(wheels), "--backend", "slow_backend",
             "--backend-path", ".", "--python", sys.executable, "--inventory-on-stdin"]
     client = subprocess.Popen([sys.executable, "-c", CLIENT, os.path.dirname(os.path.dirname(_prestart.__file__)), path, json.dumps(args)])

@@ -4,7 +4,7 @@ import { resolveHome } from '../util/home.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
-/** The streams one command line runs with: the process's own, or a served build's (shim/serve.ts). */
+/** The streams one command line runs with: the process's own, or a served build's (cli/serve.ts). */
 export interface Io {
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;

@@ -4,7 +4,10 @@
 
 import { runCli } from './run.js';
 
-runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then(
+const argv = process.argv.slice(2);
+// `backend-build --listen-fd N`: the shim's started-ahead server, the second entry (serve.ts).
+const serving = argv.includes('backend-build') && argv.includes('--listen-fd');
+(serving ? import('./serve.js').then((m) => m.serveMain(argv)) : runCli(argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr })).then(
   (code) => {
     process.exitCode = code;
   },

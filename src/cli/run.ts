@@ -1,6 +1,6 @@
 // One command line, start to finish: parse global options, run one command, map any error to its exit
 // code. The process entry (main.ts) runs it with the process's own streams; a Sealed process started
-// ahead of a build (shim/serve.ts) runs the one command line it is sent with streams over its socket.
+// ahead of a build (cli/serve.ts) runs the one command line it is sent with streams over its socket.
 
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';

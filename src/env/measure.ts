@@ -52,7 +52,7 @@ const measured = new Map<string, Promise<MeasuredPython>>();
 /**
  * Once per process for the same interpreter, PATH, folder and rustup settings (what decides which tool
  * binaries run and what they report): `sealed install` builds many packages in one process, and a Sealed
- * process started ahead of a shim build (shim/serve.ts) measures while the frontend is still getting ready.
+ * process started ahead of a shim build (cli/serve.ts) measures while the frontend is still getting ready.
  */
 function measurePythonOnce(python: string, env: NodeJS.ProcessEnv, home: string | undefined): Promise<MeasuredPython> {
   const rustup = Object.keys(env).filter((k) => k.startsWith('RUSTUP_') || k.startsWith('CARGO_')).sort().map((k) => [k, env[k]]);

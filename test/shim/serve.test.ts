@@ -1,12 +1,13 @@
-// The socket protocol of a Sealed process started ahead of build_wheel (src/shim/serve.ts): frames split
+// The socket protocol of a Sealed process started ahead of build_wheel (src/shim/frames.ts, served by src/cli/serve.ts): frames split
 // anywhere, oversized or unknown frames, and requests that are not the one build it may serve.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FrameReader, frame, parseRequest } from '../../src/shim/serve.js';
+import { FrameReader, frame, parseRequest, sameSecret } from '../../src/shim/frames.js';
+import { peerMismatch } from '../../src/shim/peer.js';
 
 const request = (r: unknown) => Buffer.from(JSON.stringify(r));
-const good = { argv: ['--json', 'backend-build', '--source', '/p'], env: { PATH: '/usr/bin' }, cwd: '/p' };
+const good = { argv: ['--json', 'backend-build', '--source', '/p'], env: { PATH: '/usr/bin' }, cwd: '/p', secret: 'c0ffee' };
 
 describe('serve frames', () => {
   it('when frames arrive split at every byte, each comes out whole and in order', () => {
@@ -48,6 +49,10 @@ describe('serve requests', () => {
     ['another command', request({ ...good, argv: ['--json', 'install', 'six'] }), /only a backend-build/],
     ['a second server', request({ ...good, argv: [...good.argv, '--listen-fd', '3'] }), /only a backend-build/],
     ['a forged served-since', request({ ...good, argv: [...good.argv, '--served-since=x'] }), /only a backend-build/],
+    ['without a secret', request({ ...good, secret: undefined }), /secret is missing/],
+    ['another home', request({ ...good, argv: ['--home', '/tmp/attacker', ...good.argv] }), /global options/],
+    ['another home, joined', request({ ...good, argv: [...good.argv, '--home=/tmp/attacker'] }), /global options/],
+    ['quiet', request({ ...good, argv: ['-q', ...good.argv] }), /global options/],
   ] as const) {
     it(`when the request is ${what}, it is refused`, () => {
       const got = parseRequest(bad);
@@ -55,4 +60,21 @@ describe('serve requests', () => {
       assert.match(got as string, why);
     });
   }
+});
+
+describe('who may be served', () => {
+  it('compares secrets in constant time and of any length', () => {
+    assert.equal(sameSecret('abc', 'abc'), true);
+    assert.equal(sameSecret('abc', 'abd'), false);
+    assert.equal(sameSecret('abc', 'abcd'), false);
+  });
+
+  it('takes only a peer of this user, started by the frontend, running its interpreter', () => {
+    const want = { uid: 1000, frontendPid: 42, python: '/usr/bin/python3' };
+    const exe = peerMismatch({ pid: 7, uid: 1000, ppid: 42, exe: '/nonexistent' }, { ...want, python: '/nonexistent' });
+    assert.equal(exe, null);
+    assert.match(peerMismatch({ pid: 7, uid: 1001, ppid: 42, exe: '/nonexistent' }, want)!, /uid 1001/);
+    assert.match(peerMismatch({ pid: 7, uid: 1000, ppid: 43, exe: '/nonexistent' }, want)!, /not by the frontend 42/);
+    assert.match(peerMismatch({ pid: 7, uid: 1000, ppid: 42, exe: '/bin/sh' }, { ...want, python: '/nonexistent-python' })!, /not the frontend's interpreter/);
+  });
 });

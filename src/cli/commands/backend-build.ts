@@ -9,7 +9,7 @@ import { resolveSandboxMode } from '../../sandbox/mode.js';
 export const command: Command = {
   name: 'backend-build',
   usage:
-    'backend-build --source DIR --wheel-dir DIR --backend SPEC --python EXE [--backend-path P]... [--config-settings JSON] [--seal-dir DIR] [--sdist-sha256 HEX] [--metadata-dir DIR] [--inventory-on-stdin] [--sandbox bwrap|uid|none] [--json]  |  backend-build --listen-fd N --python EXE [--idle-seconds S] [--socket-path P]',
+    'backend-build --source DIR --wheel-dir DIR --backend SPEC --python EXE [--backend-path P]... [--config-settings JSON] [--seal-dir DIR] [--sdist-sha256 HEX] [--metadata-dir DIR] [--inventory-on-stdin] [--sandbox bwrap|uid|none] [--json]  |  backend-build --listen-fd N --python EXE --secret-fd M --frontend-pid P [--idle-seconds S] [--socket-path F] (the shim\'s started-ahead server, cli/serve.ts)',
   summary:
     'Used by the sealed-backend PEP 517 shim: runs the real backend\'s build_wheel in the frontend\'s build environment (that interpreter, that environment), seals the wheel, writes <wheel>.seal.json beside it and into --seal-dir, and stores both in the registry. Prints the wheel\'s file name.',
   options: {
@@ -23,14 +23,10 @@ export const command: Command = {
     'sdist-sha256': { type: 'string' },
     'metadata-dir': { type: 'string' },
     'inventory-on-stdin': { type: 'boolean' },
-    'listen-fd': { type: 'string' },
-    'idle-seconds': { type: 'string' },
-    'socket-path': { type: 'string' },
     'served-since': { type: 'string' },
     sandbox: { type: 'string' },
   },
   async run(ctx, args) {
-    if (args.values['listen-fd'] !== undefined) return serve(ctx, args);
     // Read from the start: the shim writes it while this process loads.
     const stdin = ctx.io.stdin;
     const inventory = boolOption(args, 'inventory-on-stdin') ? readAll(stdin) : undefined;
@@ -43,19 +39,6 @@ export const command: Command = {
     }
   },
 };
-
-/** `--listen-fd N --python EXE`: started by the shim ahead of build_wheel (shim/serve.ts). */
-async function serve(ctx: Context, args: ParsedArgs): Promise<void> {
-  const fd = Number(stringOption(args, 'listen-fd'));
-  const python = stringOption(args, 'python');
-  const idle = Number(stringOption(args, 'idle-seconds') ?? 60);
-  if (!Number.isInteger(fd) || fd < 3) throw new SealedError('USAGE', '--listen-fd needs the number of an inherited listening socket (3 or more).');
-  if (!python) throw new SealedError('USAGE', '--listen-fd needs --python, the interpreter the frontend builds with.');
-  if (!Number.isFinite(idle) || idle <= 0 || idle > 3600) throw new SealedError('USAGE', '--idle-seconds must be between 0 and 3600.');
-  const { serveOneBuild } = await import('../../shim/serve.js');
-  const socketPath = stringOption(args, 'socket-path');
-  await serveOneBuild({ listenFd: fd, python, idleMs: idle * 1000, home: ctx.home(), ...(socketPath ? { socketPath } : {}) });
-}
 
 async function sealOne(ctx: Context, args: ParsedArgs, inventory: Promise<string> | undefined): Promise<void> {
   const out = ctx.out;
