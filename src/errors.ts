@@ -32,6 +32,7 @@ const REFUSED = [
   'TPM_FIRMWARE_MISMATCH',
   'SOURCE_HASH_REJECTED',
   'IMPORT_REJECTED',
+  'INDEX_REDIRECT',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */
@@ -52,6 +53,7 @@ const OPERATIONAL = [
   'INDEX_UNREACHABLE',
   'INDEX_ERROR',
   'INDEX_API_UNSUPPORTED',
+  'INDEX_TIMEOUT',
   'BACKEND_FAILED',
   'BUILD_ENV_FAILED',
   'PYTHON_MISSING',

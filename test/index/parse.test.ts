@@ -4,7 +4,7 @@ import { scanTags, decodeEntities } from '../../src/index/html.js';
 import { parseHtmlPage, parseJsonPage, type ListedFile } from '../../src/index/page.js';
 import { selectSdist } from '../../src/index/select.js';
 import { parseRequirement, isPinned, specifierMentionsPrerelease } from '../../src/index/requirement.js';
-import { bypassesProxy, parseNoProxy, redactUrl } from '../../src/index/transport.js';
+import { bypassesProxy, parseNoProxy, redactUrl } from '../../src/http/index.js';
 import { pipConfigFiles } from '../../src/index/config.js';
 import { parseIni } from '../../src/index/ini.js';
 import { isSealedError } from '../../src/errors.js';
