@@ -147,7 +147,7 @@ export async function downloadVerified(c: SdistCandidate, destDir: string, opts:
           });
         }
         // Visible under its real name only once verified. Not fsynced: the file lives in this run's work
-        // folder, which is removed when the run ends, so durability buys nothing (about 0.5 s per GiB here).
+        // folder, which is removed when the run ends, so durability buys nothing.
         renameIntoPlace(tmp, finalPath);
         return { path: finalPath, sha256: found, size: meter.bytes, url: redactUrl(opened.url) };
       } catch (e) {

@@ -10,8 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { findSdist, type SdistCandidate } from '../../src/index/index.js';
 import { downloadVerified } from '../../src/source/index.js';
 import { HttpClient, type HttpPolicy } from '../../src/http/index.js';
-import { isSealedError, type ErrorCode } from '../../src/errors.js';
+import type { ErrorCode } from '../../src/errors.js';
 import { startIndexServer, type IndexFile, type IndexServer } from '../helpers/index-server.js';
+import { rejectsWith } from '../helpers/rejects.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 // Short timeouts and retries, so failures come quickly; one client, as one run has.
@@ -35,14 +36,7 @@ const contents = (dir: string): string[] => {
 };
 
 async function refusal(p: Promise<unknown>, code: ErrorCode): Promise<Record<string, unknown>> {
-  let details: Record<string, unknown> = {};
-  await assert.rejects(p, (e) => {
-    assert.ok(isSealedError(e), `expected a SealedError, got ${String(e)}`);
-    assert.equal(e.code, code, `expected ${code}, got ${e.code}: ${e.message}`);
-    details = e.details;
-    return true;
-  });
-  return details;
+  return (await rejectsWith(p, code)).details;
 }
 
 const servers: IndexServer[] = [];
