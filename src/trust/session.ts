@@ -3,6 +3,7 @@
 // and for `sealed verify`. Without this, each candidate verified every stored seal of its version again,
 // and the signature checks grew with the square of the stored seals.
 
+import { normalizeName } from '../core/names.js';
 import { verifySeal, type Seal, type SealSummary } from '../seal/index.js';
 import type { PinnedKey, PolicySettings } from '../policy/decide.js';
 import { evaluate, type TrustPurpose, type Verdict } from './evaluate.js';
@@ -21,6 +22,8 @@ export class TrustSession {
    * document claiming a pair already verified either is that seal or fails verification.
    */
   private readonly verified = new Map<string, SealSummary | null>();
+  /** name + version -> its valid stored seals, read once; a remembered fresh seal makes it read again. */
+  private readonly lists = new Map<string, SealSummary[]>();
   /** How many seals this session has run verifySeal on (tests count them). */
   verifications = 0;
 
@@ -31,17 +34,23 @@ export class TrustSession {
 
   /** The stored seals of a name and version that verify, each verified once per session, in stored order. */
   validSeals(name: string, version: string): SealSummary[] {
-    const out: SealSummary[] = [];
-    for (const { seal, summary } of this.store.sealsFor(name, version)) {
-      const verified = this.verifyOnce(seal, summary);
-      if (verified) out.push(verified);
+    const k = listKey(name, version);
+    let out = this.lists.get(k);
+    if (!out) {
+      out = [];
+      for (const { seal, summary } of this.store.sealsFor(name, version)) {
+        const verified = this.verifyOnce(seal, summary);
+        if (verified) out.push(verified);
+      }
+      this.lists.set(k, out);
     }
-    return out;
+    return [...out];
   }
 
   /** A seal the pipeline has just verified: remembered, so storing and deciding do not verify it again. */
   remember(summary: SealSummary): void {
     this.verified.set(key(summary), summary);
+    this.lists.delete(listKey(summary.name, summary.version));
   }
 
   /** The verdict on `candidate` (a verified seal), against the stored seals, pins and revocations now. */
@@ -73,6 +82,10 @@ export class TrustSession {
     this.verified.set(k, summary);
     return summary;
   }
+}
+
+function listKey(name: string, version: string): string {
+  return `${normalizeName(name)}\0${version}`;
 }
 
 function key(s: { chainHash: string; fingerprint: string }): string {

@@ -57,3 +57,19 @@ describe('trust: a session verifies each stored seal once', () => {
     reg.close();
   });
 });
+
+describe('trust: a session reads the seals of a version once', () => {
+  it('when a fresh seal is remembered, the next read includes it (stored by this run)', () => {
+    const { reg } = registryWithSeals(2);
+    const session = new TrustSession(reg, DEFAULT_POLICY);
+    assert.equal(session.validSeals('demo', '1.0.0').length, 2);
+    const fresh = reg.storeSeal(makeSeal({ key: keys[5]!, name: 'demo', version: '1.0.0', sourceSha256: source, build: 9 })).summary;
+    assert.equal(session.validSeals('demo', '1.0.0').length, 2, 'read once per run');
+    session.remember(fresh);
+    const again = session.validSeals('Demo', '1.0.0');
+    assert.equal(again.length, 3);
+    assert.ok(again.some((s) => s.chainHash === fresh.chainHash));
+    assert.equal(session.verifications, 2, 'the remembered seal was not verified again');
+    reg.close();
+  });
+});
