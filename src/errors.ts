@@ -33,6 +33,7 @@ const REFUSED = [
   'SOURCE_HASH_REJECTED',
   'IMPORT_REJECTED',
   'SANDBOX_REQUIRED',
+  'INDEX_REDIRECT',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */
@@ -53,6 +54,7 @@ const OPERATIONAL = [
   'INDEX_UNREACHABLE',
   'INDEX_ERROR',
   'INDEX_API_UNSUPPORTED',
+  'INDEX_TIMEOUT',
   'BACKEND_FAILED',
   'BUILD_ENV_FAILED',
   'PYTHON_MISSING',

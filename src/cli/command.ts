@@ -58,3 +58,9 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
 export function boolOption(args: ParsedArgs, name: string): boolean {
   return args.values[name] === true;
 }
+
+/** A repeatable option's values (none when absent). */
+export function listOption(args: ParsedArgs, name: string): string[] {
+  const v = args.values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}

@@ -6,7 +6,7 @@ import { SealedError, isSealedError } from '../errors.js';
 import { fetchProjectPage, HttpStatusError } from './page.js';
 import { parseRequirement } from './requirement.js';
 import { selectSdist } from './select.js';
-import { ConnectError, connectHint, redactUrl, takeCredentials } from './transport.js';
+import { ConnectError, HttpClient, connectHint, redactUrl } from '../http/index.js';
 import { normalizeIndexLocation } from './config.js';
 
 export interface SdistCandidate {
@@ -28,6 +28,8 @@ export interface FindOptions {
   /** The target interpreter's version (e.g. "3.11.7"), for requires-python. */
   pythonVersion?: string;
   warn: (msg: string) => void;
+  /** The run's client (it keeps the index's credentials for the download); a new one when not given. */
+  http?: HttpClient;
 }
 
 /** A plain file name: what the sdist will be saved as, so nothing that could name another folder. */
@@ -40,7 +42,8 @@ export async function findSdist(indexUrl: string, requirement: string, opts: Fin
   if (opts.pythonVersion !== undefined && !explain(opts.pythonVersion)) {
     throw new SealedError('USAGE', `"${opts.pythonVersion}" is not a Python version.`, { found: opts.pythonVersion });
   }
-  const index = takeCredentials(new URL(normalizeIndexLocation(indexUrl, 'the index URL')));
+  const http = opts.http ?? new HttpClient();
+  const index = http.takeCredentials(new URL(normalizeIndexLocation(indexUrl, 'the index URL')));
   if (!index.pathname.endsWith('/')) index.pathname += '/';
   index.search = '';
   index.hash = '';
@@ -48,7 +51,7 @@ export async function findSdist(indexUrl: string, requirement: string, opts: Fin
 
   let page;
   try {
-    page = await fetchProjectPage(pageUrl, opts.warn);
+    page = await fetchProjectPage(http, pageUrl, opts.warn);
   } catch (e) {
     if (e instanceof HttpStatusError) {
       if (e.status === 404 || e.status === 410) {
@@ -92,7 +95,7 @@ export async function findSdist(indexUrl: string, requirement: string, opts: Fin
     name: req.normalized,
     version,
     filename: file.filename,
-    url: redactUrl(takeCredentials(fileUrl)),
+    url: redactUrl(http.takeCredentials(fileUrl)),
     indexUrl: redactUrl(index),
     sha256: file.hash.sha256,
     size: file.size,

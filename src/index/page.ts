@@ -7,7 +7,7 @@ import type { Readable, Transform } from 'node:stream';
 import { SealedError } from '../errors.js';
 import { SHA256_HEX } from '../core/digest.js';
 import { MalformedHtml, scanTags } from './html.js';
-import { HttpStatusError, discard, httpPolicy, open, redactUrl, withRetries, describeFailure } from './transport.js';
+import { Deadline, HttpStatusError, RedirectError, discard, redactUrl, describeFailure, type HttpClient } from '../http/index.js';
 
 export const JSON_V1 = 'application/vnd.pypi.simple.v1+json';
 export const HTML_V1 = 'application/vnd.pypi.simple.v1+html';
@@ -263,35 +263,71 @@ function formatOf(contentType: string | null, pageUrl: string): Format {
 
 /**
  * Gets and parses a project's page. A missing project surfaces as HttpStatusError(404) for the caller
- * to name; network trouble is retried, then reported as INDEX_UNREACHABLE.
+ * to name; network trouble is retried, then reported as INDEX_UNREACHABLE; a page not delivered whole
+ * within the deadline is INDEX_TIMEOUT.
  */
-export async function fetchProjectPage(pageUrl: URL, warn: (msg: string) => void): Promise<ProjectPage> {
-  const policy = httpPolicy();
-  const { url, contentType, text } = await withRetries(
-    async () => {
-      const signal = AbortSignal.timeout(policy.pageDeadlineMs);
-      const opened = await open(pageUrl, { accept: ACCEPT, acceptEncoding: 'gzip, deflate, br', allowDowngrade: false, signal });
+export async function fetchProjectPage(http: HttpClient, pageUrl: URL, warn: (msg: string) => void): Promise<ProjectPage> {
+  const policy = http.policy;
+  // One deadline for the page, retries included: a server that trickles its page (slowloris) ends here.
+  const deadline = new Deadline(policy.pageDeadlineMs);
+  const timedOut = () =>
+    new SealedError('INDEX_TIMEOUT', `The index did not deliver ${redactUrl(pageUrl)} within ${deadline.totalMs} ms.`, {
+      expected: `the whole page within ${deadline.totalMs} ms`,
+      where: redactUrl(pageUrl),
+      hint: 'The index is too slow or is holding the connection open; try again later, or use another index.',
+    });
+  const attempt = async () => {
+    if (deadline.expired) throw timedOut();
+    try {
+      const opened = await openPage(http, pageUrl, { accept: ACCEPT, acceptEncoding: 'gzip, deflate, br', allowDowngrade: false, signal: deadline.signal });
       const bytes = await readCapped(opened.body, decoderFor(opened.contentEncoding, opened.url.href), policy.maxPageBytes, opened.url.href);
       return { url: opened.url, contentType: opened.contentType, text: new TextDecoder('utf-8').decode(bytes) };
-    },
-    (last, tries) => {
-      const status = (last as { status?: unknown }).status;
-      if (typeof status === 'number') {
-        return new SealedError('INDEX_ERROR', `The index kept failing for ${redactUrl(pageUrl)} (HTTP ${status}, ${tries} tries).`, {
-          found: `HTTP ${status}`,
-          where: redactUrl(pageUrl),
-          hint: 'The index is having trouble; try again later.',
-        });
-      }
-      return new SealedError('INDEX_UNREACHABLE', `Cannot reach the index at ${redactUrl(pageUrl)} (${describeFailure(last)}, ${tries} tries).`, {
-        found: describeFailure(last),
+    } catch (e) {
+      if (deadline.expired) throw timedOut();
+      throw e;
+    }
+  };
+  const giveUp = (last: unknown, tries: number) => {
+    const status = (last as { status?: unknown }).status;
+    if (typeof status === 'number') {
+      return new SealedError('INDEX_ERROR', `The index kept failing for ${redactUrl(pageUrl)} (HTTP ${status}, ${tries} tries).`, {
+        found: `HTTP ${status}`,
         where: redactUrl(pageUrl),
-        hint: 'Check the index URL, your network and HTTPS_PROXY/NO_PROXY.',
+        hint: 'The index is having trouble; try again later.',
       });
-    },
-  );
+    }
+    return new SealedError('INDEX_UNREACHABLE', `Cannot reach the index at ${redactUrl(pageUrl)} (${describeFailure(last)}, ${tries} tries).`, {
+      found: describeFailure(last),
+      where: redactUrl(pageUrl),
+      hint: 'Check the index URL, your network and HTTPS_PROXY/NO_PROXY.',
+    });
+  };
+  const { url, contentType, text } = await http.withRetries(attempt, giveUp).finally(() => deadline.clear());
   const format = formatOf(contentType, url.href);
   return format === 'json' ? parseJsonPage(text, url.href, warn) : parseHtmlPage(text, url.href, warn);
 }
 
 export { HttpStatusError };
+
+/**
+ * A refused redirect of a page is the index's fault: INDEX_ERROR with the client's explanation; a page
+ * sent to another origin is INDEX_REDIRECT (that is how a private index hands a name to a public one).
+ */
+async function openPage(http: HttpClient, url: URL, opts: Parameters<HttpClient['open']>[1]) {
+  try {
+    return await http.open(url, { ...opts, sameOrigin: true });
+  } catch (e) {
+    if (e instanceof RedirectError && e.problem === 'cross-origin') {
+      const { from, to, host } = e.details as { from: string; to: string; host: string };
+      throw new SealedError('INDEX_REDIRECT', `The index redirected ${from} to another origin (${to}); Sealed reads a project's page only from the index it was given.`, {
+        expected: e.details.expected,
+        found: e.details.found,
+        from,
+        to,
+        hint: `A private index that forwards unknown names to a public one lets anyone publish under your names. If ${host} is an index you trust for this, allow it: --allow-redirect ${host}.`,
+      });
+    }
+    if (e instanceof RedirectError) throw new SealedError('INDEX_ERROR', e.message, e.details);
+    throw e;
+  }
+}

@@ -124,10 +124,20 @@ export function selectSdist(
       throw new SealedError('NO_MATCHING_VERSION', `No version of ${project} matches "${wanted}".`, { ...base, hint: 'Pick one of the listed versions.' });
     }
     const sdists = matching.flatMap((v) => byVersion.get(v)!.filter((d) => d.kind === 'sdist'));
+    const sdistVersions = allVersions.filter((v) => byVersion.get(v)!.some((d) => d.kind === 'sdist'));
+    if (sdistVersions.length === 0) {
+      throw new SealedError('NO_SDIST', `${project} publishes no sdist on this index, only wheels; Sealed builds from source, so it cannot build ${project}.`, {
+        expected: 'an sdist (.tar.gz or .zip)',
+        found: dists.map((d) => d.file.filename).slice(0, 10),
+        sdist_versions: [],
+        hint: `Ask the ${project} maintainers to publish an sdist, or use an index that has one.`,
+      });
+    }
     if (sdists.length === 0) {
       throw new SealedError('NO_SDIST', `${wanted} is published only as wheels; Sealed builds from source and needs an sdist.`, {
         expected: 'an sdist (.tar.gz or .zip)',
         found: matching.flatMap((v) => byVersion.get(v)!.map((d) => d.file.filename)).slice(0, 10),
+        sdist_versions: shortList(sdistVersions),
         hint: 'Choose a version that has an sdist on the index.',
       });
     }

@@ -1,6 +1,6 @@
-// Values load lazily (start.ts is light; verify and the orchestration load the registry and friends).
-export { installPackages } from './start.js';
-export type { InstallOptions, InstallResult, PackageOutcome } from './install.js';
+// Values load lazily (install-packages.ts is light; verify and the orchestration load the registry and friends).
+export { installPackages } from './install-packages.js';
+export type { InstallOptions, InstallResult, PackageOutcome, Action } from './types.js';
 export type { VerifyResult, PackageCheck } from './verify.js';
 import type { VerifyResult } from './verify.js';
 

@@ -1,7 +1,7 @@
 // The one pip call that changes the target environment: `pip install --no-index --no-deps --require-hashes`
 // of exactly the sealed wheels. pip is started early (python/sealed_pip_install.py), while pip resolves and
-// Sealed builds, and waits for its requirements on standard input; its start-up (about 0.3 s) then
-// overlaps the rest. Nothing reaches it until every distribution is accepted; otherwise its input is closed
+// Sealed builds, and waits for its requirements on standard input; its start-up then overlaps the
+// rest (bench/install.ts measures the whole). Nothing reaches it until every distribution is accepted; otherwise its input is closed
 // empty and it exits having installed nothing.
 
 import { spawn } from 'node:child_process';

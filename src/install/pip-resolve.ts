@@ -10,6 +10,8 @@ import { normalizeName } from '../core/names.js';
 import { parsePipReport, pipEnvironment } from '../build/pip.js'; // not build/index.js: that loads the whole builder
 import { run } from '../util/exec.js';
 import { resolveInSandbox } from '../sandbox/resolve.js';
+import { parsePipHashMismatch } from './pip-errors.js';
+import { redactUrl } from '../http/credentials.js';
 
 export interface PlannedDist {
   name: string;
@@ -46,6 +48,15 @@ export async function resolveWithPip(opts: {
     ? await resolveInSandbox({ ...opts, home: opts.home, args })
     : await run(opts.python, [...args, '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000 });
   if (res.code !== 0) {
+    const mismatch = parsePipHashMismatch(`${res.stderr}\n${res.stdout}`);
+    if (mismatch) {
+      throw new SealedError('DIGEST_MISMATCH', `${mismatch.url ? mismatch.url.split('/').pop() : 'An sdist'} does not match the sha256 the index lists for it (pip checked it while resolving); nothing was built or installed.`, {
+        expected: mismatch.expected,
+        found: mismatch.found,
+        ...(mismatch.url ? { where: redactUrl(mismatch.url) } : {}),
+        hint: 'The file was changed or corrupted after the index listed it. Report it to the index operator.',
+      });
+    }
     const tail = (res.stderr || res.stdout).trim().split('\n').slice(-12).join('\n');
     const noPip = /No module named pip/.test(res.stderr);
     throw new SealedError(noPip ? 'PYTHON_MISSING' : 'PIP_FAILED', noPip ? `${opts.python} has no pip; Sealed resolves with the target environment's own pip.` : `pip could not resolve ${opts.requirements.join(' ')} against ${opts.indexUrl}:\n${tail}`, {

@@ -6,11 +6,10 @@ import { SealedError, toSealedError } from '../errors.js';
 import { normalizeName } from '../core/names.js';
 import { sameVersion } from '../core/versions.js';
 import { probePython } from '../env/index.js';
-import { decide, type PolicySettings } from '../policy/index.js';
 import { Registry } from '../registry/index.js';
 import { parseSeal, verifySeal } from '../seal/index.js';
+import { TrustSession } from '../trust/index.js';
 import { checkInstalledFiles } from './installed-files.js';
-import { validSeals } from './install.js';
 
 export interface PackageCheck {
   name: string;
@@ -48,7 +47,7 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
     }
     const targets = [...latest.values()].filter((i) => wanted.length === 0 || wanted.includes(i.name)).sort((a, b) => a.name.localeCompare(b.name));
     const onDisk = await checkInstalledFiles(o.python, targets.map((t) => t.name));
-    const policy: PolicySettings = registry.policy();
+    const trust = new TrustSession(registry, registry.policy());
     const packages: PackageCheck[] = [];
     for (const inst of targets) {
       const check: PackageCheck = {
@@ -67,23 +66,9 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
         check.fingerprint = summary.fingerprint;
         check.checks.seal = true;
 
-        const others = validSeals(registry.sealsFor(inst.name, inst.version)).filter((s) => s.chainHash !== summary.chainHash);
-        const decision = decide({
-          name: inst.name,
-          version: inst.version,
-          sourceSha256: summary.sourceSha256,
-          seals: [summary, ...others],
-          pins: registry.pinsFor(inst.name),
-          revoked: registry.revokedKeys(),
-          policy,
-        });
-        if (!decision.accepted) throw decision.error!;
-        if (!decision.counted.includes(summary.fingerprint)) {
-          throw new SealedError(registry.revokedKeys().has(summary.fingerprint) ? 'REVOKED_KEY' : 'KEY_CHANGED', `${inst.name} was installed from a seal by ${summary.fingerprint}, which no longer counts under the pins and policy.`, {
-            found: summary.fingerprint,
-            expected: decision.counted,
-          });
-        }
+        trust.remember(summary);
+        const verdict = trust.evaluate(summary, 'installed');
+        if (!verdict.accepted) throw verdict.error;
         check.checks.trust = true;
 
         // wheelPath() re-hashes the stored wheel against the sealed SHA-256 (ARTIFACT_MISMATCH when changed).

@@ -1,5 +1,7 @@
-// Turns what the user named (an sdist file, a source folder, or a requirement for the index) into an
-// unpacked, checked source tree and the seal's source record.
+// Stage 1 of sealing, the source: turns what the user named (an sdist file, a source folder, a
+// requirement for the index, or an sdist already found on the index) into an unpacked, checked source
+// tree and the seal's source record. An index sdist is found once: a caller that has looked it up
+// (install) passes the candidate down, and its listed SHA-256 is what the download is verified against.
 
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -9,7 +11,8 @@ import { normalizeName, parseSdistFilename, SDIST_EXTENSIONS } from '../core/nam
 import { hashFile } from '../util/hash-file.js';
 import { treeIdentity } from '../build/index.js';
 import { downloadVerified, extractSdist } from '../source/index.js';
-import { findSdist } from '../index/index.js';
+import { findSdist, type SdistCandidate } from '../index/index.js';
+import { HttpClient } from '../http/index.js';
 
 export interface PreparedSource {
   tree: string;
@@ -19,7 +22,12 @@ export interface PreparedSource {
   indexUrl: string | null;
 }
 
-export type SourceSpec = { kind: 'sdist'; path: string } | { kind: 'tree'; path: string } | { kind: 'requirement'; requirement: string };
+export type SourceSpec =
+  | { kind: 'sdist'; path: string }
+  | { kind: 'tree'; path: string }
+  | { kind: 'requirement'; requirement: string }
+  /** An sdist already selected on the index (with the SHA-256 it lists). */
+  | { kind: 'index'; candidate: SdistCandidate };
 
 export async function classifySource(arg: string, cwd: string): Promise<SourceSpec> {
   const abs = resolve(cwd, arg);
@@ -44,6 +52,8 @@ export interface PrepareOptions {
   warn: (message: string) => void;
   onProgress?: (message: string) => void;
   claimedSdistSha256?: string | null;
+  /** The run's HTTP client (it holds the index's credentials); a new one when not given. */
+  http?: HttpClient;
 }
 
 export async function prepareSource(spec: SourceSpec, opts: PrepareOptions): Promise<PreparedSource> {
@@ -74,32 +84,55 @@ export async function prepareSource(spec: SourceSpec, opts: PrepareOptions): Pro
     }
     case 'requirement': {
       opts.onProgress?.(`resolving ${spec.requirement} on ${opts.indexUrl}`);
-      const candidate = await findSdist(opts.indexUrl, spec.requirement, { pythonVersion: opts.pythonVersion, warn: opts.warn });
-      opts.onProgress?.(`downloading ${candidate.filename}`);
-      const got = await downloadVerified(candidate, join(opts.workDir, 'download'), {
-        onProgress: (bytes, total) => opts.onProgress?.(`downloading ${candidate.filename} ${formatBytes(bytes)}${total ? ` / ${formatBytes(total)}` : ''}`),
-      });
-      const unpacked = await extractSdist(got.path, join(opts.workDir, 'src'), { name: candidate.name, version: candidate.version });
-      return {
-        tree: unpacked.root,
-        body: {
-          kind: 'index',
-          filename: candidate.filename,
-          url: candidate.url,
-          index_url: candidate.indexUrl,
-          index_sha256: candidate.sha256.toLowerCase(),
-          sha256: got.sha256,
-          size: got.size,
-        },
-        declared: { name: candidate.name, version: candidate.version },
-        indexUrl: candidate.indexUrl,
-      };
+      const http = opts.http ?? new HttpClient();
+      const candidate = await findSdist(opts.indexUrl, spec.requirement, { pythonVersion: opts.pythonVersion, warn: opts.warn, http });
+      return fetchCandidate(candidate, { ...opts, http });
     }
+    case 'index':
+      return fetchCandidate(spec.candidate, opts);
   }
+}
+
+/** Downloads a found sdist through its listed SHA-256 and size, then inspects and unpacks it. */
+async function fetchCandidate(candidate: SdistCandidate, opts: PrepareOptions): Promise<PreparedSource> {
+  opts.onProgress?.(`downloading ${candidate.filename}`);
+  const got = await downloadVerified(candidate, join(opts.workDir, 'download'), {
+    ...(opts.http ? { http: opts.http } : {}),
+    onProgress: (bytes, total) => opts.onProgress?.(`downloading ${candidate.filename} ${formatBytes(bytes)}${total ? ` / ${formatBytes(total)}` : ''}`),
+  });
+  const unpacked = await extractSdist(got.path, join(opts.workDir, 'src'), { name: candidate.name, version: candidate.version });
+  return {
+    tree: unpacked.root,
+    body: {
+      kind: 'index',
+      filename: candidate.filename,
+      // The final URL: the index's listing may point at a file host that redirects elsewhere again.
+      url: got.url,
+      index_url: candidate.indexUrl,
+      index_sha256: candidate.sha256.toLowerCase(),
+      sha256: got.sha256,
+      size: got.size,
+    },
+    declared: { name: candidate.name, version: candidate.version },
+    indexUrl: candidate.indexUrl,
+  };
 }
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** A short name for logs and progress lines. */
+export function sourceLabel(spec: SourceSpec): string {
+  switch (spec.kind) {
+    case 'requirement':
+      return spec.requirement;
+    case 'index':
+      return `${spec.candidate.name}-${spec.candidate.version}`;
+    case 'sdist':
+    case 'tree':
+      return spec.path.split('/').pop() ?? 'build';
+  }
 }

@@ -4,7 +4,8 @@
 import { normalizeName } from '../core/names.js';
 import { SealedError } from '../errors.js';
 import { assertSealShape, summarizeSeal, verifySeal, type KeyReference, type Seal, type SealSummary } from '../seal/index.js';
-import { decide, toPin, type Decision, type PolicySettings, type SignerEvidence } from '../policy/decide.js';
+import { toPin, type PolicySettings } from '../policy/decide.js';
+import { reevaluate, type Verdict } from '../trust/evaluate.js';
 import type { Roster } from '../policy/trusted-keys.js';
 import type { SandboxRequirement } from '../policy/sandbox.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -56,15 +57,6 @@ export interface ExportResult {
   seals: number;
   pins: number;
   revocations: number;
-}
-
-export interface DecideRequest {
-  name: string;
-  version: string;
-  sourceSha256: string;
-  seals: readonly SignerEvidence[];
-  /** Defaults to the stored policy (`sealed policy set`); install flags may override it. */
-  policy?: PolicySettings;
 }
 
 export class Registry extends RegistryReader {
@@ -153,15 +145,6 @@ export class Registry extends RegistryReader {
     });
   }
 
-  sealByChainHash(chainHash: string): StoredSeal | null {
-    return this.guard(() => {
-      const r = this.db.prepare('SELECT seal, created, origin FROM seals WHERE chain_hash = ?').get(chainHash) as { seal: string; created: string; origin: SealOrigin } | undefined;
-      if (!r) return null;
-      const seal = JSON.parse(r.seal) as Seal;
-      return { seal, summary: summarizeSeal(seal), storedAt: r.created, origin: r.origin };
-    });
-  }
-
   // ---- wheels ------------------------------------------------------------------------------------
 
   /** Copies a wheel into the content-addressed store; refuses when its SHA-256 is not `sha256`. */
@@ -176,35 +159,24 @@ export class Registry extends RegistryReader {
 
   // ---- trust -------------------------------------------------------------------------------------
 
-  /** The decision for a candidate, with this registry's pins, revocations and (unless given) policy. */
-  decide(request: DecideRequest): Decision {
-    return decide({
-      name: normalizeName(request.name),
-      version: request.version,
-      sourceSha256: request.sourceSha256,
-      seals: request.seals,
-      pins: this.pinsFor(request.name),
-      revoked: this.revokedKeys(),
-      policy: request.policy ?? this.policy(),
-    });
-  }
-
   /**
-   * Applies an accept decision: adds its pins (first use, or filling a gap) in one transaction.
-   * A refused decision changes nothing. Because another process may have pinned or revoked a key since
-   * the decision was made, it is made again inside the transaction with the current pins and
-   * revocations; if that refuses, its error is thrown and nothing is written. Returns what was applied.
+   * Applies an accepted trust verdict: adds its pins (first use, or filling a gap) in one transaction.
+   * A refused verdict changes nothing. Because another process may have pinned or revoked a key since
+   * the verdict was made, it is made again inside the transaction with the current pins and
+   * revocations (trust/evaluate.ts); if that refuses, its error is thrown and nothing is written.
+   * Returns the verdict that was applied.
    */
-  applyDecision(decision: Decision): Decision {
-    if (!decision.accepted) return decision;
+  applyVerdict(verdict: Verdict): Verdict {
+    if (!verdict.accepted) return verdict;
+    const name = verdict.decision.input.name;
     return this.guard(() =>
       this.db
         .transaction(() => {
-          const fresh = decide({ ...decision.input, pins: this.pinsFor(decision.input.name), revoked: this.revokedKeys() });
-          if (fresh.error) throw fresh.error;
+          const fresh = reevaluate(verdict, { pins: this.pinsFor(name), revoked: this.revokedKeys() });
+          if (!fresh.accepted) throw fresh.error;
           const at = this.iso();
           const insert = this.db.prepare(`INSERT INTO pins (name, fingerprint, public_key, created, origin) VALUES (?, ?, ?, ?, 'tofu') ON CONFLICT DO NOTHING`);
-          for (const p of toPin(fresh)) insert.run(p.name, p.fingerprint, p.publicKey, at);
+          for (const p of toPin(fresh.decision)) insert.run(p.name, p.fingerprint, p.publicKey, at);
           return fresh;
         })
         .immediate(),
@@ -283,10 +255,6 @@ export class Registry extends RegistryReader {
         })
         .immediate(),
     );
-  }
-
-  removeInstallation(prefix: string, name: string): boolean {
-    return this.guard(() => this.db.prepare('DELETE FROM installations WHERE prefix = ? AND name = ?').run(prefix, normalizeName(name)).changes > 0);
   }
 
   // ---- export / import ---------------------------------------------------------------------------

@@ -14,17 +14,21 @@ import { SealedError, isSealedError } from '../errors.js';
 import { SHA256_HEX, digestsEqual } from '../core/digest.js';
 import { renameIntoPlace } from '../util/fs.js';
 import type { SdistCandidate } from '../index/index.js';
-import { ConnectError, HttpStatusError, connectHint, describeFailure, discard, httpPolicy, open, redactUrl, withRetries } from '../index/transport.js';
+import { ConnectError, Deadline, HttpClient, HttpStatusError, RedirectError, connectHint, describeFailure, discard, downloadDeadlineMs, redactUrl } from '../http/index.js';
 import { isSafeFilename } from '../index/find.js';
 
 export interface DownloadResult {
   path: string;
   sha256: string;
   size: number;
+  /** Where the bytes came from, after redirects (file hosts may live elsewhere); no credentials. */
+  url: string;
 }
 
 export interface DownloadOptions {
   onProgress?: (bytes: number, total: number | null) => void;
+  /** The run's client (with the index's credentials); a new one when not given. */
+  http?: HttpClient;
 }
 
 class Meter extends Transform {
@@ -76,17 +80,30 @@ export async function downloadVerified(c: SdistCandidate, destDir: string, opts:
   }
   const listedSize = c.size;
   const expected = c.sha256.toLowerCase();
-  const policy = httpPolicy();
+  const http = opts.http ?? new HttpClient();
+  const policy = http.policy;
   await mkdir(destDir, { recursive: true });
   const finalPath = join(destDir, c.filename);
+  // One deadline for the download, retries included; with the size known, it allows only the minimum
+  // rate, so a server trickling bytes (which the idle timeout never catches) is cut off.
+  const deadline = new Deadline(downloadDeadlineMs(policy, listedSize));
+  const timedOut = (bytes: number) =>
+    new SealedError('INDEX_TIMEOUT', `Downloading ${c.filename} did not finish within ${deadline.totalMs} ms (${bytes} bytes received); nothing was kept.`, {
+      expected: `the whole file within ${deadline.totalMs} ms`,
+      found: `${bytes} bytes`,
+      where: redactUrl(url),
+      hint: 'The file host is too slow or is holding the connection open; try again later.',
+    });
 
-  return withRetries(
+  return http.withRetries(
     async () => {
+      if (deadline.expired) throw timedOut(0);
       const tmp = join(destDir, `.${c.filename}.${process.pid}.${randomBytes(6).toString('hex')}.part`);
       let opened;
       try {
-        opened = await open(url, { accept: '*/*', acceptEncoding: 'identity', allowDowngrade: true });
+        opened = await http.open(url, { accept: '*/*', acceptEncoding: 'identity', allowDowngrade: true, signal: deadline.signal });
       } catch (e) {
+        if (deadline.expired) throw timedOut(0);
         if (e instanceof HttpStatusError) {
           throw new SealedError('INDEX_ERROR', `The index lists ${c.filename} but answered HTTP ${e.status} for it.`, {
             found: `HTTP ${e.status}`,
@@ -94,12 +111,14 @@ export async function downloadVerified(c: SdistCandidate, destDir: string, opts:
             hint: e.status === 401 || e.status === 403 ? 'The file host wants credentials.' : 'The index is inconsistent; try again later or report it to the index operator.',
           });
         }
+        if (e instanceof RedirectError) throw new SealedError('INDEX_ERROR', e.message, e.details);
         if (e instanceof ConnectError) {
           throw new SealedError('NETWORK', `Cannot download ${c.filename} (${e.message}); nothing was kept.`, { found: e.message, where: redactUrl(url), hint: connectHint(e) });
         }
         throw e;
       }
       const { body, contentLength } = opened;
+      if (listedSize === null && contentLength !== null) deadline.tighten(downloadDeadlineMs(policy, contentLength));
       if (listedSize !== null && contentLength !== null && contentLength !== listedSize && !opened.contentEncoding) {
         discard(body);
         throw sizeMismatch(c, listedSize, contentLength, 'the server announced');
@@ -128,12 +147,13 @@ export async function downloadVerified(c: SdistCandidate, destDir: string, opts:
           });
         }
         // Visible under its real name only once verified. Not fsynced: the file lives in this run's work
-        // folder, which is removed when the run ends, so durability buys nothing (about 0.5 s per GiB here).
+        // folder, which is removed when the run ends, so durability buys nothing.
         renameIntoPlace(tmp, finalPath);
-        return { path: finalPath, sha256: found, size: meter.bytes };
+        return { path: finalPath, sha256: found, size: meter.bytes, url: redactUrl(opened.url) };
       } catch (e) {
         discard(body);
         await removeQuietly(tmp);
+        if (deadline.expired && !isSealedError(e)) throw timedOut(meter.bytes);
         throw e;
       }
     },
@@ -143,7 +163,7 @@ export async function downloadVerified(c: SdistCandidate, destDir: string, opts:
         where: redactUrl(url),
         hint: 'Check your network and HTTPS_PROXY/NO_PROXY, then try again.',
       }),
-  ).catch((e: unknown) => {
+  ).finally(() => deadline.clear()).catch((e: unknown) => {
     if (isSealedError(e)) throw e;
     throw new SealedError('IO', `Downloading ${c.filename} failed: ${describeFailure(e)}.`, { where: destDir }, { cause: e });
   });

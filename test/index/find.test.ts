@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 import { findSdist, type SdistCandidate } from '../../src/index/index.js';
-import { configureHttp, resetHttp } from '../../src/index/transport.js';
-import { isSealedError, type ErrorCode } from '../../src/errors.js';
+import { HttpClient, type HttpPolicy } from '../../src/http/index.js';
+import type { ErrorCode } from '../../src/errors.js';
 import { startIndexServer, type IndexFile, type IndexServer } from '../helpers/index-server.js';
+import { rejectsWith } from '../helpers/rejects.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const bytes = (s: string) => Buffer.from(s);
@@ -46,18 +47,16 @@ function fixtures(): Record<string, IndexFile[]> {
   };
 }
 
-const quiet = { warn: () => undefined };
+// Short timeouts and retries, so failures come quickly; one client, as one run has.
+const FAST: Partial<HttpPolicy> = { attempts: 3, backoffBaseMs: 5, backoffMaxMs: 20, headersTimeoutMs: 2_000, bodyIdleTimeoutMs: 2_000, connectTimeoutMs: 2_000 };
+const http = new HttpClient({ policy: FAST });
+const quiet = { warn: () => undefined, http };
 
 async function refusal(p: Promise<unknown>, code: ErrorCode): Promise<void> {
-  await assert.rejects(p, (e) => {
-    assert.ok(isSealedError(e), `expected a SealedError, got ${String(e)}`);
-    assert.equal(e.code, code, `expected ${code}, got ${e.code}: ${e.message}`);
-    return true;
-  });
+  await rejectsWith(p, code);
 }
 
-before(() => configureHttp({ attempts: 3, backoffBaseMs: 5, backoffMaxMs: 20, headersTimeoutMs: 2_000, bodyIdleTimeoutMs: 2_000, connectTimeoutMs: 2_000 }));
-after(() => resetHttp());
+after(() => http.close());
 
 for (const format of ['json', 'html'] as const) {
   describe(`when the index serves ${format.toUpperCase()}`, () => {
@@ -68,7 +67,7 @@ for (const format of ['json', 'html'] as const) {
     after(() => server.close());
 
     const find = (req: string, opts: { pythonVersion?: string; warn?: (m: string) => void } = {}) =>
-      findSdist(server.url, req, { warn: opts.warn ?? (() => undefined), ...(opts.pythonVersion ? { pythonVersion: opts.pythonVersion } : {}) });
+      findSdist(server.url, req, { http, warn: opts.warn ?? (() => undefined), ...(opts.pythonVersion ? { pythonVersion: opts.pythonVersion } : {}) });
 
     it('takes the pinned version, with the listed hash and an absolute URL', async () => {
       const c = await find('demo==1.0');
@@ -152,6 +151,7 @@ for (const format of ['json', 'html'] as const) {
       for (const p of ['nohash', 'emptyhash', 'md5only', 'badhash']) {
         const before = server.requests.length;
         await refusal(find(p), 'NO_INDEX_HASH');
+        assert.ok(server.requests.length > before, 'the page was read');
         assert.ok(server.requests.slice(before).every((r) => !r.startsWith('/files/')));
       }
     });
@@ -206,7 +206,7 @@ describe('when the index misbehaves', () => {
     it(`warns about a newer minor API version in ${format} and reads the page`, async () => {
       const s = await start({ projects: files, format, apiVersion: '1.9' });
       const warnings: string[] = [];
-      const c = await findSdist(s.url, 'demo', { warn: (m) => warnings.push(m) });
+      const c = await findSdist(s.url, 'demo', { http, warn: (m) => warnings.push(m) });
       assert.equal(c.version, '1.0');
       assert.equal(warnings.length, 1);
     });
@@ -237,14 +237,14 @@ describe('when the index misbehaves', () => {
   });
 
   it('gives up on a stalled page within the timeouts (INDEX_UNREACHABLE)', async () => {
-    configureHttp({ headersTimeoutMs: 200, attempts: 2 });
+    const client = new HttpClient({ policy: { ...FAST, headersTimeoutMs: 200, attempts: 2 } });
     try {
       const s = await start({ projects: files, pageStallMs: 5_000 });
       const t0 = Date.now();
-      await refusal(findSdist(s.url, 'demo', quiet), 'INDEX_UNREACHABLE');
+      await refusal(findSdist(s.url, 'demo', { ...quiet, http: client }), 'INDEX_UNREACHABLE');
       assert.ok(Date.now() - t0 < 3_000);
     } finally {
-      configureHttp({ headersTimeoutMs: 2_000, attempts: 3 });
+      client.close();
     }
   });
 
@@ -256,7 +256,7 @@ describe('when the index misbehaves', () => {
     await refusal(findSdist(url, 'demo', quiet), 'INDEX_UNREACHABLE');
   });
 
-  it('follows a redirected project page and resolves relative file URLs against where it landed', async () => {
+  it('follows a project page redirected to an allowed host and resolves relative file URLs against where it landed', async () => {
     const target = await start({ projects: files, format: 'json' });
     const redirector: Server = createServer((req, res) => {
       res.statusCode = 301;
@@ -266,8 +266,11 @@ describe('when the index misbehaves', () => {
     await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
     try {
       const port = (redirector.address() as AddressInfo).port;
-      const c = await findSdist(`http://127.0.0.1:${port}/some/where/`, 'demo', quiet);
+      // Another origin: followed only when allowed by name (--allow-redirect), see the dependency-confusion tests below.
+      const allowing = new HttpClient({ policy: FAST, allowRedirectHosts: [new URL(target.origin).host] });
+      const c = await findSdist(`http://127.0.0.1:${port}/some/where/`, 'demo', { ...quiet, http: allowing });
       assert.equal(c.url, `${target.origin}/files/demo/demo-1.0.tar.gz`);
+      allowing.close();
     } finally {
       redirector.closeAllConnections();
       await new Promise<void>((r) => redirector.close(() => r()));
@@ -372,7 +375,6 @@ describe('when HTTP_PROXY / NO_PROXY are set', () => {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
-    configureHttp({});
     await index.close();
     proxy.closeAllConnections();
     await new Promise<void>((r) => proxy.close(() => r()));
@@ -381,9 +383,8 @@ describe('when HTTP_PROXY / NO_PROXY are set', () => {
   it('goes through the proxy', async () => {
     process.env.HTTP_PROXY = `http://127.0.0.1:${proxyPort}`;
     delete process.env.NO_PROXY;
-    configureHttp({});
     tunnels.length = 0;
-    const c = await findSdist(index.url, 'demo', quiet);
+    const c = await findSdist(index.url, 'demo', { ...quiet, http: new HttpClient({ policy: FAST }) });
     assert.equal(c.version, '1.0');
     assert.deepEqual(tunnels, [new URL(index.url).host]);
   });
@@ -391,9 +392,100 @@ describe('when HTTP_PROXY / NO_PROXY are set', () => {
   it('bypasses it for hosts in NO_PROXY', async () => {
     process.env.HTTP_PROXY = `http://127.0.0.1:${proxyPort}`;
     process.env.NO_PROXY = 'example.com, 127.0.0.1';
-    configureHttp({});
     tunnels.length = 0;
-    await findSdist(index.url, 'demo', quiet);
+    await findSdist(index.url, 'demo', { ...quiet, http: new HttpClient({ policy: FAST }) });
     assert.deepEqual(tunnels, []);
+  });
+});
+
+describe('when the index redirects a project page to another origin (dependency confusion)', () => {
+  let privateIndex: Server;
+  let privateUrl: string;
+  let publicIndex: IndexServer;
+  before(async () => {
+    // What pypiserver does by default: a project it does not hold is redirected to a public index.
+    publicIndex = await startIndexServer({ projects: { demo: [{ filename: 'demo-6.6.tar.gz', content: bytes('published by anyone') }] } });
+    privateIndex = createServer((req, res) => {
+      const project = /^\/simple\/([^/]+)\/$/.exec(req.url ?? '')?.[1];
+      if (project) res.writeHead(302, { location: `${publicIndex.url}${project}/` }).end();
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => privateIndex.listen(0, '127.0.0.1', () => r()));
+    privateUrl = `http://127.0.0.1:${(privateIndex.address() as AddressInfo).port}/simple/`;
+  });
+  after(async () => {
+    await publicIndex.close();
+    privateIndex.closeAllConnections();
+    await new Promise<void>((r) => privateIndex.close(() => r()));
+  });
+
+  it('when the other host is allowed by name, follows it (the redirect is real and would be obeyed)', async () => {
+    const allowing = new HttpClient({ policy: FAST, allowRedirectHosts: [new URL(publicIndex.url).host] });
+    const c = await findSdist(privateUrl, 'demo', { ...quiet, http: allowing });
+    assert.equal(c.version, '6.6');
+    assert.ok(c.url.startsWith(publicIndex.origin));
+    allowing.close();
+  });
+
+  it('otherwise refuses it (INDEX_REDIRECT, exit 1), naming both origins, and reads nothing from the other index', async () => {
+    const before = publicIndex.requests.length;
+    const err = await rejectsWith(findSdist(privateUrl, 'demo', quiet), 'INDEX_REDIRECT');
+    assert.equal(err.exitCode, 1);
+    assert.equal(err.details.expected, new URL(privateUrl).origin);
+    assert.equal(err.details.found, publicIndex.origin);
+    assert.equal(publicIndex.requests.length, before);
+  });
+
+  it('when allowing a different host, still refuses this one', async () => {
+    const other = new HttpClient({ policy: FAST, allowRedirectHosts: ['mirror.example.org'] });
+    await rejectsWith(findSdist(privateUrl, 'demo', { ...quiet, http: other }), 'INDEX_REDIRECT');
+    other.close();
+  });
+});
+
+describe('when the index trickles a project page (slowloris)', () => {
+  let slow: Server;
+  let slowUrl: string;
+  let requests = 0;
+  const page = JSON.stringify({
+    meta: { 'api-version': '1.1' },
+    name: 'demo',
+    files: [{ filename: 'demo-1.0.tar.gz', url: 'http://127.0.0.1:9/files/demo-1.0.tar.gz', hashes: { sha256: sha(bytes('demo 1.0')) } }],
+  });
+  before(async () => {
+    // 20 bytes every 25 ms: never silent long enough for the idle timeout.
+    slow = createServer((_req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' });
+      let at = 0;
+      const tick = setInterval(() => {
+        if (res.destroyed) return clearInterval(tick);
+        res.write(page.slice(at, at + 20));
+        at += 20;
+        if (at >= page.length) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 25);
+      res.on('close', () => clearInterval(tick));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+    slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/simple/`;
+  });
+  after(async () => {
+    slow.closeAllConnections();
+    await new Promise<void>((r) => slow.close(() => r()));
+  });
+
+  it('with a generous deadline, the trickled page is read to the end (what only an idle timeout allows)', async () => {
+    const c = await findSdist(slowUrl, 'demo', { ...quiet, http: new HttpClient({ policy: { ...FAST, pageDeadlineMs: 600_000 } }) });
+    assert.equal(c.version, '1.0');
+  });
+
+  it('with the page deadline passed, stops (INDEX_TIMEOUT, exit 3) and does not try again', async () => {
+    const before = requests;
+    const err = await rejectsWith(findSdist(slowUrl, 'demo', { ...quiet, http: new HttpClient({ policy: { ...FAST, pageDeadlineMs: 150 } }) }), 'INDEX_TIMEOUT');
+    assert.equal(err.exitCode, 3);
+    assert.equal(requests - before, 1);
   });
 });

@@ -4,7 +4,6 @@ import { scanTags, decodeEntities } from '../../src/index/html.js';
 import { parseHtmlPage, parseJsonPage, type ListedFile } from '../../src/index/page.js';
 import { selectSdist } from '../../src/index/select.js';
 import { parseRequirement, isPinned, specifierMentionsPrerelease } from '../../src/index/requirement.js';
-import { bypassesProxy, parseNoProxy, redactUrl } from '../../src/index/transport.js';
 import { pipConfigFiles } from '../../src/index/config.js';
 import { parseIni } from '../../src/index/ini.js';
 import { isSealedError } from '../../src/errors.js';
@@ -137,25 +136,6 @@ describe('requirements (PEP 508 subset)', () => {
     assert.equal(specifierMentionsPrerelease('>=1.0b1,<2'), true);
     assert.equal(specifierMentionsPrerelease('!=2.0b1'), false);
     assert.equal(specifierMentionsPrerelease('>=1'), false);
-  });
-});
-
-describe('proxies and URLs', () => {
-  it('matches NO_PROXY like curl and requests', () => {
-    const np = parseNoProxy('localhost, .corp.example, example.com:8443, 10.0.0.0/8');
-    const by = (u: string) => bypassesProxy(new URL(u), np);
-    assert.equal(by('http://localhost/'), true);
-    assert.equal(by('https://a.corp.example/'), true);
-    assert.equal(by('https://corp.example/'), false);
-    assert.equal(by('https://example.com:8443/'), true);
-    assert.equal(by('https://sub.example.com:8443/'), true);
-    assert.equal(by('https://example.com/'), false);
-    assert.equal(by('http://10.2.3.4/'), true);
-    assert.equal(by('http://11.2.3.4/'), false);
-    assert.equal(bypassesProxy(new URL('https://x/'), parseNoProxy('*')), true);
-  });
-  it('redacts credentials', () => {
-    assert.equal(redactUrl('https://u:p@host.example/simple/'), 'https://host.example/simple/');
   });
 });
 

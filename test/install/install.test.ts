@@ -108,6 +108,7 @@ describe('sealed install of a dependency graph from the local index', () => {
     const second = venv('reuse');
     const res = await sealed(home, second, 'install', 'demo-app==1.0.0');
     assert.equal(res.status, 0, res.stderr);
+    assert.equal(res.json.packages.length, 3, 'the whole graph is planned');
     assert.ok(res.json.packages.every((p: { action: string }) => p.action === 'reuse'));
     const verify = await sealed(home, second, 'verify');
     assert.equal(verify.status, 0, verify.stderr);
@@ -133,6 +134,7 @@ describe('sealed install of a dependency graph from the local index', () => {
     const res = await sealed(home, fresh, 'install', '--dry-run', 'demo-app==1.0.0');
     assert.equal(res.status, 0, res.stderr);
     assert.equal(res.json.installed, false);
+    assert.equal(res.json.packages.length, 3, 'the whole graph is planned');
     assert.ok(res.json.packages.every((p: { status: string }) => p.status === 'planned'));
     assert.equal(freeze(fresh), before);
   });
@@ -237,6 +239,7 @@ describe('sealed install against real PyPI (network)', { skip: !network && 'SEAL
     const res = await runCli(['--json', '--home', home, 'install', '--index-url', 'https://pypi.org/simple/', '--python', python, 'requests']);
     assert.equal(res.status, 0, res.stderr);
     assert.ok(res.json.packages.length >= 5);
+    assert.ok(res.json.packages.length > 0);
     assert.ok(res.json.packages.every((p: { status: string; seal: { source_sha256: string } }) => p.status === 'accepted' && /^[0-9a-f]{64}$/.test(p.seal.source_sha256)));
     execFileSync(python, ['-c', 'import requests']);
     const verify = await runCli(['--json', '--home', home, 'verify', '--python', python]);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Registry } from '../../src/registry/index.js';
 import { verifySeal, type Seal } from '../../src/seal/index.js';
 import { hex64, makeSeal, testKey, withBadSignature, withBrokenChain } from '../helpers/seals.js';
+import { verdictIn } from '../helpers/trust.js';
 import { cli, sha256File, tempDir, writeExport } from './util.js';
 
 const alice = testKey('cli-alice');
@@ -19,7 +20,7 @@ function populatedHome(): { home: string; a: ReturnType<typeof verifySeal>; b: R
   const a = reg.storeSeal(makeSeal({ key: alice, name: 'six', version: '1.16.0', sourceSha256: source })).summary;
   const b = reg.storeSeal(makeSeal({ key: bob, name: 'six', version: '1.17.0' })).summary;
   reg.storeSeal(makeSeal({ key: bob, name: 'attrs', version: '23.1.0' }));
-  reg.applyDecision(reg.decide({ name: 'six', version: '1.16.0', sourceSha256: source, seals: [a] }));
+  reg.applyVerdict(verdictIn(reg, { name: 'six', version: '1.16.0', sourceSha256: source, seals: [a] }));
   reg.close();
   return { home, a, b };
 }
@@ -209,7 +210,7 @@ describe('cli: export in one SEALED_HOME, import into another', () => {
     const other = tempDir('cli');
     const reg = Registry.open(other);
     const b = reg.storeSeal(makeSeal({ key: bob, name: 'six', version: '1.16.0', sourceSha256: source, build: 7 })).summary;
-    reg.applyDecision(reg.decide({ name: 'six', version: '1.16.0', sourceSha256: source, seals: [b] }));
+    reg.applyVerdict(verdictIn(reg, { name: 'six', version: '1.16.0', sourceSha256: source, seals: [b] }));
     reg.close();
     const file = join(tempDir('x'), 'team.json');
     cli(home, ['registry', 'export', file]);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Registry, registryPath } from '../../src/registry/index.js';
 import { verifySeal } from '../../src/seal/index.js';
 import { makeSeal, testKey } from '../helpers/seals.js';
+import { verdictIn } from '../helpers/trust.js';
 import { cliAsync, sha256File, tempDir, writeExport } from './util.js';
 
 function snapshot(home: string): string {
@@ -36,7 +37,7 @@ describe('registry: a process killed in the middle of a large import', () => {
     const key = testKey('crash');
     const reg = Registry.open(home);
     const kept = Array.from({ length: 10 }, (_, i) => reg.storeSeal(makeSeal({ key, name: `kept-${i}` })).summary);
-    reg.applyDecision(reg.decide({ name: kept[0]!.name, version: kept[0]!.version, sourceSha256: kept[0]!.sourceSha256, seals: [kept[0]!] }));
+    reg.applyVerdict(verdictIn(reg, { name: kept[0]!.name, version: kept[0]!.version, sourceSha256: kept[0]!.sourceSha256, seals: [kept[0]!] }));
     reg.setPolicy({ minSignatures: 1 });
     reg.close();
     const before = snapshot(home);

@@ -5,14 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { findSdist, type SdistCandidate } from '../../src/index/index.js';
 import { downloadVerified } from '../../src/source/index.js';
-import { configureHttp, resetHttp } from '../../src/index/transport.js';
-import { isSealedError, type ErrorCode } from '../../src/errors.js';
+import { HttpClient, type HttpPolicy } from '../../src/http/index.js';
+import type { ErrorCode } from '../../src/errors.js';
 import { startIndexServer, type IndexFile, type IndexServer } from '../helpers/index-server.js';
+import { rejectsWith } from '../helpers/rejects.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const quiet = { warn: () => undefined };
+// Short timeouts and retries, so failures come quickly; one client, as one run has.
+const FAST: Partial<HttpPolicy> = { attempts: 3, backoffBaseMs: 5, backoffMaxMs: 20, headersTimeoutMs: 2_000, bodyIdleTimeoutMs: 2_000, connectTimeoutMs: 2_000 };
+const http = new HttpClient({ policy: FAST });
+const quiet = { warn: () => undefined, http };
+const download = (c: SdistCandidate, dest: string, o: Parameters<typeof downloadVerified>[2] = {}) => downloadVerified(c, dest, { http, ...o });
 const BODY = randomBytes(300_000);
 const OTHER = randomBytes(300_000);
 
@@ -29,14 +36,7 @@ const contents = (dir: string): string[] => {
 };
 
 async function refusal(p: Promise<unknown>, code: ErrorCode): Promise<Record<string, unknown>> {
-  let details: Record<string, unknown> = {};
-  await assert.rejects(p, (e) => {
-    assert.ok(isSealedError(e), `expected a SealedError, got ${String(e)}`);
-    assert.equal(e.code, code, `expected ${code}, got ${e.code}: ${e.message}`);
-    details = e.details;
-    return true;
-  });
-  return details;
+  return (await rejectsWith(p, code)).details;
 }
 
 const servers: IndexServer[] = [];
@@ -47,27 +47,26 @@ async function serve(file: Partial<IndexFile>, opts: Partial<Parameters<typeof s
 }
 
 /** A download from a server that stalls fails as NETWORK within the short timeouts and leaves nothing. */
-async function givesUpOnStall(short: Parameters<typeof configureHttp>[0], restore: Parameters<typeof configureHttp>[0], stall: Partial<IndexFile>): Promise<void> {
-  configureHttp(short);
+async function givesUpOnStall(short: Partial<HttpPolicy>, stall: Partial<IndexFile>): Promise<void> {
+  const client = new HttpClient({ policy: { ...FAST, ...short } });
   try {
     const { candidate } = await serve(stall);
     const dest = freshDir();
     const t0 = Date.now();
-    await refusal(downloadVerified(candidate, dest), 'NETWORK');
+    await refusal(downloadVerified(candidate, dest, { http: client }), 'NETWORK');
     assert.ok(Date.now() - t0 < 4_000, `took ${Date.now() - t0} ms`);
     assert.deepEqual(contents(dest), []);
   } finally {
-    configureHttp(restore);
+    client.close();
   }
 }
 const fileRequests = (s: IndexServer) => s.requests.filter((r) => r.startsWith('/files/')).length;
 
 before(() => {
   root = mkdtempSync(join(tmpdir(), 'sealed-download-'));
-  configureHttp({ attempts: 3, backoffBaseMs: 5, backoffMaxMs: 20, headersTimeoutMs: 2_000, bodyIdleTimeoutMs: 2_000, connectTimeoutMs: 2_000 });
 });
 after(() => {
-  resetHttp();
+  http.close();
   rmSync(root, { recursive: true, force: true });
 });
 afterEach(async () => {
@@ -80,7 +79,7 @@ describe('downloadVerified', () => {
       const { candidate } = await serve({});
       const dest = freshDir();
       const progress: [number, number | null][] = [];
-      const got = await downloadVerified(candidate, dest, { onProgress: (b, t) => progress.push([b, t]) });
+      const got = await download(candidate, dest, { onProgress: (b, t) => progress.push([b, t]) });
       assert.equal(got.path, join(dest, 'demo-1.0.tar.gz'));
       assert.equal(got.sha256, sha(BODY));
       assert.equal(got.size, BODY.length);
@@ -92,7 +91,7 @@ describe('downloadVerified', () => {
 
     it('asks for the bytes as stored (Accept-Encoding: identity)', async () => {
       const { server, candidate } = await serve({});
-      await downloadVerified(candidate, freshDir());
+      await download(candidate, freshDir());
       assert.equal(server.headers.at(-1)?.['accept-encoding'], 'identity');
     });
 
@@ -100,14 +99,23 @@ describe('downloadVerified', () => {
       const cdn = await startIndexServer({ projects: { demo: [{ filename: 'demo-1.0.tar.gz', content: BODY }] } });
       servers.push(cdn);
       const { candidate } = await serve({}, { redirectFilesTo: cdn.origin });
-      const got = await downloadVerified(candidate, freshDir());
+      const got = await download(candidate, freshDir());
       assert.equal(got.sha256, sha(BODY));
       assert.equal(fileRequests(cdn), 1);
     });
 
+    it('reports the final URL after a redirect (what the seal records as the source URL)', async () => {
+      const cdn = await startIndexServer({ projects: { demo: [{ filename: 'demo-1.0.tar.gz', content: BODY }] } });
+      servers.push(cdn);
+      const { candidate } = await serve({}, { redirectFilesTo: cdn.origin });
+      const got = await download(candidate, freshDir());
+      assert.ok(!candidate.url.startsWith(cdn.origin), 'the listing names the first host');
+      assert.equal(new URL(got.url).origin, cdn.origin);
+    });
+
     it('retries a 500 and then succeeds', async () => {
       const { server, candidate } = await serve({ failFirst: { count: 1, status: 500 } });
-      const got = await downloadVerified(candidate, freshDir());
+      const got = await download(candidate, freshDir());
       assert.equal(got.sha256, sha(BODY));
       assert.equal(fileRequests(server), 2);
     });
@@ -115,7 +123,7 @@ describe('downloadVerified', () => {
     it('works without a listed size (HTML index) and without Content-Length', async () => {
       const { candidate } = await serve({ chunked: true }, { format: 'html' });
       assert.equal(candidate.size, null);
-      const got = await downloadVerified(candidate, freshDir());
+      const got = await download(candidate, freshDir());
       assert.equal(got.size, BODY.length);
     });
   });
@@ -124,7 +132,7 @@ describe('downloadVerified', () => {
     it('refuses bytes that differ from the listed hash, once, keeping nothing (DIGEST_MISMATCH)', async () => {
       const { server, candidate } = await serve({ servedContent: OTHER });
       const dest = freshDir();
-      const details = await refusal(downloadVerified(candidate, dest), 'DIGEST_MISMATCH');
+      const details = await refusal(download(candidate, dest), 'DIGEST_MISMATCH');
       assert.equal(details.expected, sha(BODY));
       assert.equal(details.found, sha(OTHER));
       assert.deepEqual(contents(dest), []);
@@ -136,7 +144,7 @@ describe('downloadVerified', () => {
       const dest = freshDir();
       mkdirSync(dest, { recursive: true });
       writeFileSync(join(dest, 'demo-1.0.tar.gz'), 'previous');
-      await refusal(downloadVerified(candidate, dest), 'DIGEST_MISMATCH');
+      await refusal(download(candidate, dest), 'DIGEST_MISMATCH');
       assert.equal(readFileSync(join(dest, 'demo-1.0.tar.gz'), 'utf8'), 'previous');
       assert.deepEqual(contents(dest), ['demo-1.0.tar.gz']);
     });
@@ -144,7 +152,7 @@ describe('downloadVerified', () => {
     it('refuses a candidate without a sha256 before any request (NO_INDEX_HASH)', async () => {
       const { server, candidate } = await serve({});
       for (const sha256 of ['', 'abc', 'z'.repeat(64)]) {
-        await refusal(downloadVerified({ ...candidate, sha256 }, freshDir()), 'NO_INDEX_HASH');
+        await refusal(download({ ...candidate, sha256 }, freshDir()), 'NO_INDEX_HASH');
       }
       assert.equal(fileRequests(server), 0);
     });
@@ -152,7 +160,7 @@ describe('downloadVerified', () => {
     it('refuses a size that disagrees with the listing (SIZE_MISMATCH)', async () => {
       const { candidate } = await serve({ listedSize: BODY.length - 10 });
       const dest = freshDir();
-      const details = await refusal(downloadVerified(candidate, dest), 'SIZE_MISMATCH');
+      const details = await refusal(download(candidate, dest), 'SIZE_MISMATCH');
       assert.equal(details.expected, BODY.length - 10);
       assert.deepEqual(contents(dest), []);
     });
@@ -160,7 +168,7 @@ describe('downloadVerified', () => {
     it('stops as soon as a body without Content-Length exceeds the listed size (SIZE_MISMATCH)', async () => {
       const { server, candidate } = await serve({ listedSize: 1000, chunked: true });
       const dest = freshDir();
-      await refusal(downloadVerified(candidate, dest), 'SIZE_MISMATCH');
+      await refusal(download(candidate, dest), 'SIZE_MISMATCH');
       assert.deepEqual(contents(dest), []);
       assert.equal(fileRequests(server), 1);
     });
@@ -169,7 +177,7 @@ describe('downloadVerified', () => {
       for (const chunked of [false, true]) {
         const { candidate } = await serve({ extraBytes: 5000, chunked });
         const dest = freshDir();
-        await refusal(downloadVerified(candidate, dest), 'SIZE_MISMATCH');
+        await refusal(download(candidate, dest), 'SIZE_MISMATCH');
         assert.deepEqual(contents(dest), []);
       }
     });
@@ -177,42 +185,42 @@ describe('downloadVerified', () => {
     it('refuses a body that ends short of the listed size (SIZE_MISMATCH)', async () => {
       const { candidate } = await serve({ truncateAt: 1000, chunked: true });
       const dest = freshDir();
-      await refusal(downloadVerified(candidate, dest), 'SIZE_MISMATCH');
+      await refusal(download(candidate, dest), 'SIZE_MISMATCH');
       assert.deepEqual(contents(dest), []);
     });
 
     it('retries a truncated transfer, then gives up keeping nothing (NETWORK)', async () => {
       const { server, candidate } = await serve({ truncateAt: 1000 });
       const dest = freshDir();
-      await refusal(downloadVerified(candidate, dest), 'NETWORK');
+      await refusal(download(candidate, dest), 'NETWORK');
       assert.deepEqual(contents(dest), []);
       assert.equal(fileRequests(server), 3);
     });
 
     it('gives up on a server that stalls before answering, within the timeouts (NETWORK)', () =>
-      givesUpOnStall({ headersTimeoutMs: 200, attempts: 2 }, { headersTimeoutMs: 2_000, attempts: 3 }, { stallMs: 10_000 }));
+      givesUpOnStall({ headersTimeoutMs: 200, attempts: 2 }, { stallMs: 10_000 }));
 
     it('gives up on a body that stalls half-way, within the timeouts (NETWORK)', () =>
-      givesUpOnStall({ bodyIdleTimeoutMs: 200, attempts: 2 }, { bodyIdleTimeoutMs: 2_000, attempts: 3 }, { stallAt: 100_000, stallMs: 10_000 }));
+      givesUpOnStall({ bodyIdleTimeoutMs: 200, attempts: 2 }, { stallAt: 100_000, stallMs: 10_000 }));
 
     it('does not retry a 404 (INDEX_ERROR)', async () => {
       const { server, candidate } = await serve({});
       const missing = { ...candidate, url: candidate.url.replace('demo-1.0.tar.gz', 'gone-1.0.tar.gz') };
-      await refusal(downloadVerified(missing, freshDir()), 'INDEX_ERROR');
+      await refusal(download(missing, freshDir()), 'INDEX_ERROR');
       assert.equal(fileRequests(server), 1);
     });
 
     it('refuses a file name that could leave the folder (INDEX_ERROR)', async () => {
       const { candidate } = await serve({});
       for (const filename of ['../demo-1.0.tar.gz', 'a/b.tar.gz', '..']) {
-        await refusal(downloadVerified({ ...candidate, filename }, freshDir()), 'INDEX_ERROR');
+        await refusal(download({ ...candidate, filename }, freshDir()), 'INDEX_ERROR');
       }
       assert.deepEqual(contents(root).filter((f) => f.endsWith('.tar.gz')), []);
     });
 
     it('refuses a local file listed by a remote index (INDEX_ERROR)', async () => {
       const { candidate } = await serve({});
-      await refusal(downloadVerified({ ...candidate, url: 'file:///etc/hostname' }, freshDir()), 'INDEX_ERROR');
+      await refusal(download({ ...candidate, url: 'file:///etc/hostname' }, freshDir()), 'INDEX_ERROR');
     });
   });
 
@@ -223,12 +231,63 @@ describe('downloadVerified', () => {
       writeFileSync(join(dir, 'demo-1.0.tar.gz'), BODY);
       writeFileSync(join(dir, 'simple', 'demo', 'index.html'), `<a href="../../demo-1.0.tar.gz#sha256=${sha(BODY)}">demo-1.0.tar.gz</a>`);
       const candidate = await findSdist(pathToFileURL(join(dir, 'simple')).href, 'demo', quiet);
-      const got = await downloadVerified(candidate, freshDir());
+      const got = await download(candidate, freshDir());
       assert.equal(got.sha256, sha(BODY));
       writeFileSync(join(dir, 'demo-1.0.tar.gz'), OTHER);
       const dest = freshDir();
-      await refusal(downloadVerified(candidate, dest), 'DIGEST_MISMATCH');
+      await refusal(download(candidate, dest), 'DIGEST_MISMATCH');
       assert.deepEqual(contents(dest), []);
     });
+  });
+});
+
+describe('when the file host trickles the bytes (slower than any idle timeout catches)', () => {
+  let trickle: Server;
+  let trickleOrigin: string;
+  const SMALL = randomBytes(4_000);
+  before(async () => {
+    // 100 bytes every 25 ms: never silent long enough for the idle timeout, but about 4 KB/s.
+    trickle = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(SMALL.length), 'content-type': 'application/octet-stream' });
+      let at = 0;
+      const tick = setInterval(() => {
+        if (res.destroyed) return clearInterval(tick);
+        res.write(SMALL.subarray(at, at + 100));
+        at += 100;
+        if (at >= SMALL.length) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 25);
+      res.on('close', () => clearInterval(tick));
+    });
+    await new Promise<void>((r) => trickle.listen(0, '127.0.0.1', () => r()));
+    trickleOrigin = `http://127.0.0.1:${(trickle.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    trickle.closeAllConnections();
+    await new Promise<void>((r) => trickle.close(() => r()));
+  });
+
+  const trickled = async () => {
+    const { candidate } = await serve({ content: SMALL }, { fileBaseUrl: trickleOrigin });
+    assert.ok(candidate.url.startsWith(trickleOrigin));
+    return candidate;
+  };
+
+  it('with only an idle timeout, the trickle is accepted to the end (the attack)', async () => {
+    const patient = new HttpClient({ policy: { ...FAST, downloadDeadlineBaseMs: 600_000 } });
+    const got = await downloadVerified(await trickled(), freshDir(), { http: patient });
+    assert.equal(got.size, SMALL.length);
+    patient.close();
+  });
+
+  it('with a minimum rate for the known size, stops at the deadline (INDEX_TIMEOUT) and keeps nothing', async () => {
+    const strict = new HttpClient({ policy: { ...FAST, downloadDeadlineBaseMs: 100, minDownloadBytesPerSecond: 1024 * 1024 } });
+    const dest = freshDir();
+    const details = await refusal(downloadVerified(await trickled(), dest, { http: strict }), 'INDEX_TIMEOUT');
+    assert.match(String(details.found), /^\d+ bytes$/);
+    assert.deepEqual(contents(dest), []);
+    strict.close();
   });
 });

@@ -1,20 +1,21 @@
 import { resolve } from 'node:path';
 import type { Command } from '../command.js';
-import { stringOption } from '../command.js';
+import { listOption, stringOption } from '../command.js';
 import { resolveIndexConfig } from '../../index/index.js';
 import { probePython, resolvePythonCommand } from '../../env/index.js';
 import { tpmConfigFromEnv } from '../../tpm/index.js';
 import { BuildLog } from '../../build/log.js';
-import { buildAndSeal, classifySource, logPathFor, prepareSource, publish, withWorkDir } from '../../pipeline/index.js';
+import { classifySource, logPathFor, publish, sealFromSource, sourceLabel, storeSealed, withWorkDir } from '../../pipeline/index.js';
 import { Registry } from '../../registry/index.js';
 import { resolveSandboxMode } from '../../sandbox/index.js';
+import { HttpClient } from '../../http/index.js';
 
 export const command: Command = {
   name: 'build',
-  usage: 'build <sdist | source-dir | name==version> [-o DIR] [--index-url U] [--python P] [--sandbox bwrap|uid|none] [--json]',
+  usage: 'build <sdist | source-dir | name==version> [-o DIR] [--index-url U] [--python P] [--sandbox bwrap|uid|none] [--allow-redirect HOST]... [--json]',
   summary:
     'Builds a wheel with the package\'s real PEP 517 backend in a fresh isolated environment, seals it, writes the wheel and <wheel>.seal.json into DIR (default ./dist) and stores the seal in the registry. Never pins keys.',
-  options: { output: { type: 'string', short: 'o' }, 'index-url': { type: 'string' }, python: { type: 'string' }, sandbox: { type: 'string' } },
+  options: { output: { type: 'string', short: 'o' }, 'index-url': { type: 'string' }, python: { type: 'string' }, sandbox: { type: 'string' }, 'allow-redirect': { type: 'string', multiple: true } },
   minPositionals: 1,
   maxPositionals: 1,
   async run(ctx, args) {
@@ -27,35 +28,30 @@ export const command: Command = {
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
     const py = await probePython(python);
     const outDir = resolve(ctx.cwd, stringOption(args, 'output') ?? 'dist');
-    const label = spec.kind === 'requirement' ? spec.requirement : spec.path.split('/').pop() ?? 'build';
+    const label = sourceLabel(spec);
     const logPath = logPathFor(home, label);
 
+    const http = new HttpClient({ allowRedirectHosts: listOption(args, 'allow-redirect') });
     const result = await withWorkDir(home, 'build', async (workDir) => {
-      const source = await prepareSource(spec, {
-        workDir,
-        indexUrl: index.url,
-        pythonVersion: py.version,
-        warn: (m) => out.warn(m),
-        onProgress: (m) => out.progress(m),
-      });
-      const built = await buildAndSeal({
+      const built = await sealFromSource(spec, {
+        http,
         home,
         python,
         indexUrl: index.url,
-        source,
+        pythonVersion: py.version,
         workDir,
         env: ctx.env,
         tpm,
         sandboxMode,
         log: new BuildLog(logPath),
         warn: (m) => out.warn(m, m),
+        onProgress: (m) => out.progress(m),
         onStage: (s) => out.progress(`${label}: ${s}`),
       });
       const written = await publish(built, outDir);
       const registry = Registry.open(home);
       try {
-        registry.storeWheel(written.wheel, built.summary.artifact.sha256);
-        registry.storeSeal(built.seal);
+        storeSealed(registry, built, written.wheel);
         const pins = registry.pinsFor(built.summary.name);
         if (pins.length > 0 && !pins.some((p) => p.fingerprint === built.summary.fingerprint)) {
           out.warn(
@@ -67,7 +63,7 @@ export const command: Command = {
         registry.close();
       }
       return { built, written };
-    });
+    }).finally(() => http.close());
 
     const s = result.built.summary;
     out.result(

@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { boolOption, stringOption } from '../command.js';
+import { boolOption, listOption, stringOption } from '../command.js';
 import { table } from '../output.js';
 import { SealedError } from '../../errors.js';
 import { resolveIndexConfig } from '../../index/index.js';
@@ -11,7 +11,7 @@ import { resolveSandboxMode } from '../../sandbox/index.js';
 
 export const command: Command = {
   name: 'install',
-  usage: 'install <req>... [--index-url U] [--python P] [--no-deps] [--dry-run] [--trusted-keys F] [--min-signatures N] [--sandbox bwrap|uid|none] [--json]',
+  usage: 'install <req>... [--index-url U] [--python P] [--no-deps] [--dry-run] [--trusted-keys F] [--min-signatures N] [--sandbox bwrap|uid|none] [--allow-redirect HOST]... [--json]',
   summary:
     'Resolves with pip, builds every resolved distribution from its verified sdist (or reuses a valid stored seal and wheel), seals it, checks pins and policy, then installs exactly the sealed wheels with pip (--no-index --no-deps, hashes required). Any refusal installs nothing.',
   options: {
@@ -22,6 +22,7 @@ export const command: Command = {
     'trusted-keys': { type: 'string' },
     'min-signatures': { type: 'string' },
     sandbox: { type: 'string' },
+    'allow-redirect': { type: 'string', multiple: true },
   },
   minPositionals: 1,
   maxPositionals: 1000,
@@ -49,6 +50,7 @@ export const command: Command = {
       cwd: ctx.cwd,
       tpm: tpmConfigFromEnv(ctx.env),
       sandboxMode,
+      allowRedirect: listOption(args, 'allow-redirect'),
       policy: { ...(min !== undefined ? { minSignatures: min } : {}), ...(trustedKeys ? { trustedKeys } : {}) },
       progress: (m) => out.progress(m),
       warn: (m) => out.warn(m, m),
@@ -64,7 +66,10 @@ export const command: Command = {
       not_sealed_by_sealed: result.alreadySatisfied,
     };
     const human = () => {
-      const rows = result.outcomes.map((p) => [p.name, p.version, p.action === 'reuse' ? 'reused seal' : 'built', statusText(p), p.summary ? p.summary.fingerprint.slice(0, 19) + '…' : '-']);
+      const rows = result.outcomes.map((p) => {
+        const d = describe(p);
+        return [p.name, p.version, d.action === 'reuse' ? 'reused seal' : 'built', statusText(p), d.seal ? d.seal.fingerprint.slice(0, 19) + '…' : '-'];
+      });
       const lines = [rows.length ? table(['package', 'version', 'action', 'status', 'signer'], rows) : 'nothing to install'];
       if (result.alreadySatisfied.length) lines.push(`already installed, not sealed by Sealed: ${result.alreadySatisfied.join(', ')}`);
       if (dryRun) lines.push('dry run: nothing was built or installed');
@@ -74,7 +79,7 @@ export const command: Command = {
     };
     if (result.error) {
       if (!out.json) out.info(human());
-      const failed = result.outcomes.find((p) => p.error);
+      const failed = result.outcomes.map(describe).find((p) => p.error);
       const err = result.error;
       if (failed?.log && !err.details.log) err.details.log = failed.log;
       out.failure(err, out.json ? data : {});
@@ -86,22 +91,31 @@ export const command: Command = {
 };
 
 function statusText(p: PackageOutcome): string {
-  if (p.status === 'refused' || p.status === 'failed') return `${p.status}: ${p.error?.code ?? ''}`;
+  const error = outcomeError(p);
+  if (p.status === 'refused' || p.status === 'failed') return `${p.status}: ${error?.code ?? ''}`;
   return p.status;
 }
 
+function outcomeError(p: PackageOutcome): SealedError | null {
+  return p.status === 'failed' ? p.error : p.status === 'refused' ? p.verdict.error : null;
+}
+
 function describe(p: PackageOutcome) {
+  const sealed = p.status === 'accepted' || p.status === 'refused' ? p : null;
+  const summary = sealed?.summary ?? (p.status === 'planned' ? p.summary : null);
+  const decision = sealed?.verdict.decision ?? null;
+  const error = outcomeError(p);
   return {
     name: p.name,
     version: p.version,
-    action: p.action,
+    action: p.status === 'skipped' || p.status === 'failed' ? 'build' : p.action,
     status: p.status,
-    wheel: p.wheel,
-    seal: p.summary ? { chain_hash: p.summary.chainHash, fingerprint: p.summary.fingerprint, artifact: p.summary.artifact, source_sha256: p.summary.sourceSha256 } : null,
-    decision: p.decision
-      ? { accepted: p.decision.accepted, mode: p.decision.mode, required: p.decision.required, counted: p.decision.counted, missing: p.decision.missing, signers: p.decision.results }
+    wheel: sealed?.wheel ?? null,
+    seal: summary ? { chain_hash: summary.chainHash, fingerprint: summary.fingerprint, artifact: summary.artifact, source_sha256: summary.sourceSha256 } : null,
+    decision: decision
+      ? { accepted: decision.accepted, mode: decision.mode, required: decision.required, counted: decision.counted, missing: decision.missing, signers: decision.results }
       : null,
-    error: p.error ? p.error.toJSON() : null,
-    log: p.log,
+    error: error ? error.toJSON() : null,
+    log: p.status === 'failed' ? p.log : (sealed?.log ?? null),
   };
 }

@@ -6,6 +6,7 @@ import { Registry } from '../../../src/registry/index.js';
 import { isSealedError } from '../../../src/errors.js';
 import { fingerprintOf } from '../../../src/seal/index.js';
 import { hex64, makeSeal, testKey } from '../../helpers/seals.js';
+import { verdictIn } from '../../helpers/trust.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -25,9 +26,9 @@ function install(name: string, version: string, build: number): void {
     if (reg.storeSeal(makeSeal({ key, name, version, sourceSha256: source, build })).stored) stored++;
     // As install does: the valid seals stored for this version (here: this worker's own).
     const seals = reg.sealsFor(name, version).map((s) => s.summary).filter((s) => s.fingerprint === fingerprint);
-    const decision = reg.decide({ name, version, sourceSha256: source, seals });
+    const decision = verdictIn(reg, { name, version, sourceSha256: source, seals });
     if (decision.error) throw decision.error;
-    reg.applyDecision(decision);
+    reg.applyVerdict(decision);
   } finally {
     reg.close();
   }

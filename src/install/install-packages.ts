@@ -4,22 +4,11 @@
 
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { probePython, type PythonFacts } from '../env/python.js';
+import { probePython } from '../env/python.js';
 import { withWorkDir } from '../pipeline/workspace.js';
-import { startPipInstall, type PendingInstall } from './pip-install.js';
-import { resolveWithPip, supportedTags, type Resolution } from './pip-resolve.js';
-import type { InstallOptions, InstallResult } from './install.js';
-
-export interface EarlyStart {
-  workDir: string;
-  /** The requirements, local sdist paths made absolute. */
-  requirements: string[];
-  python: Promise<PythonFacts>;
-  firstResolution: Promise<Resolution>;
-  /** Waiting for the wheel list; null on a dry run. */
-  installer: PendingInstall | null;
-  tags: Promise<Set<string> | null>;
-}
+import { startPipInstall } from './pip-install.js';
+import { resolveWithPip, supportedTags } from './pip-resolve.js';
+import type { InstallOptions, InstallResult } from './types.js';
 
 export async function installPackages(o: InstallOptions): Promise<InstallResult> {
   const requirements = await Promise.all(o.requirements.map(async (r) => ((await stat(resolve(o.cwd, r)).catch(() => null))?.isFile() ? resolve(o.cwd, r) : r)));
@@ -32,7 +21,7 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
       const python = probePython(o.python);
       python.catch(() => undefined);
       const tags = supportedTags(o.python);
-      const { runInstall } = await import('./install.js');
+      const { runInstall } = await import('./run-install.js');
       return await runInstall(o, { workDir, requirements, python, firstResolution, installer, tags });
     } finally {
       installer?.cancel();

@@ -1,6 +1,6 @@
 // A direct (unproxied) GET over node:http(s). Most Sealed runs use no proxy; this path keeps undici out of
-// the process entirely (about 20 MB less resident memory, and less start-up), and it reports timeouts
-// with the same codes undici uses, so transport.ts classifies failures the same way either way.
+// the process entirely (less resident memory and start-up; bench/download.ts reports peak RSS), and it reports timeouts
+// with the same codes undici uses, so the client classifies failures the same way either way.
 
 import http from 'node:http';
 import https from 'node:https';
@@ -20,27 +20,30 @@ export interface DirectOptions {
   signal?: AbortSignal;
 }
 
-let agents: { http: http.Agent; https: https.Agent } | null = null;
+/** Keep-alive connection pools, one per HttpClient (closed with it). */
+export class DirectAgents {
+  private agents: { http: http.Agent; https: https.Agent } | null = null;
 
-function agentFor(url: URL): http.Agent {
-  agents ??= { http: new http.Agent({ keepAlive: true, maxSockets: 8 }), https: new https.Agent({ keepAlive: true, maxSockets: 8 }) };
-  return url.protocol === 'https:' ? agents.https : agents.http;
-}
+  for(url: URL): http.Agent {
+    this.agents ??= { http: new http.Agent({ keepAlive: true, maxSockets: 8 }), https: new https.Agent({ keepAlive: true, maxSockets: 8 }) };
+    return url.protocol === 'https:' ? this.agents.https : this.agents.http;
+  }
 
-export function closeDirectAgents(): void {
-  agents?.http.destroy();
-  agents?.https.destroy();
-  agents = null;
+  close(): void {
+    this.agents?.http.destroy();
+    this.agents?.https.destroy();
+    this.agents = null;
+  }
 }
 
 function timeoutError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-export function directRequest(url: URL, o: DirectOptions): Promise<DirectResponse> {
+export function directRequest(url: URL, agent: http.Agent, o: DirectOptions): Promise<DirectResponse> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
-    const req = mod.request(url, { method: 'GET', headers: o.headers, agent: agentFor(url), ...(o.signal ? { signal: o.signal } : {}) });
+    const req = mod.request(url, { method: 'GET', headers: o.headers, agent, ...(o.signal ? { signal: o.signal } : {}) });
     let answered = false;
     const connectTimer = setTimeout(() => req.destroy(timeoutError('UND_ERR_CONNECT_TIMEOUT', `connect timeout after ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs);
     const headersTimer = setTimeout(() => req.destroy(timeoutError('UND_ERR_HEADERS_TIMEOUT', `no response headers within ${o.headersTimeoutMs} ms`)), o.headersTimeoutMs);

@@ -1,0 +1,91 @@
+// `sealed install` once install-packages.ts has pip resolving and the installer waiting:
+//   1. find every resolved distribution's sdist on the index, once (find-sources.ts);
+//   2. for each, reuse a valid stored seal and wheel or run the pipeline's stages, then the trust
+//      verdict (seal-dist.ts), a few at a time;
+//   3. only when every verdict accepts: pip installs exactly those wheels (no index, no deps, hashes
+//      required), then each verdict's pins are written (made again inside the registry's transaction)
+//      and the installation recorded. A refusal or failure anywhere installs nothing and pins nothing.
+
+import { availableParallelism } from 'node:os';
+import { toSealedError } from '../errors.js';
+import { measureEnvironment } from '../env/index.js';
+import type { EnvironmentBody } from '../chain/types.js';
+import type { PolicySettings } from '../policy/index.js';
+import { HttpClient } from '../http/index.js';
+import { Registry } from '../registry/index.js';
+import { TrustSession } from '../trust/index.js';
+import { findSources } from './find-sources.js';
+import { sealDist } from './seal-dist.js';
+import type { EarlyStart, InstallOptions, InstallResult, PackageOutcome } from './types.js';
+
+const BUILD_CONCURRENCY = Math.max(1, Math.min(4, availableParallelism()));
+
+export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<InstallResult> {
+  const { workDir, requirements, installer } = early;
+  const registry = Registry.open(o.home);
+  // One client for the run: the index's credentials, taken when its pages are read, go with the downloads.
+  const http = new HttpClient({ allowRedirectHosts: o.allowRedirect ?? [] });
+  try {
+    const finding = findSources(o, http, requirements, workDir, early.python, early.firstResolution);
+    finding.catch(() => undefined);
+    const tagsPromise = early.tags;
+    const py = await early.python;
+    // The machine is the same for every package of one install: measured once, when the first build needs it.
+    let measured: Promise<EnvironmentBody> | undefined;
+    const environment = () => (measured ??= measureEnvironment({ python: o.python, env: o.env, tpm: 'absent', home: o.home }));
+    const { resolution, candidates } = await finding;
+    const tags = await tagsPromise;
+    const trust = new TrustSession(registry, effectivePolicy(registry.policy(), o.policy));
+    const result: InstallResult = { prefix: py.prefix, python: o.python, outcomes: [], alreadySatisfied: resolution.alreadySatisfied, installed: false, error: null };
+
+    // Builds are mostly single-threaded Python: one per core, in pip's order. After the first failure or
+    // refusal nothing new starts (what is running finishes and is reported).
+    const outcomes: PackageOutcome[] = new Array(resolution.dists.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < resolution.dists.length; i = next++) {
+        const dist = resolution.dists[i]!;
+        if (result.error) {
+          outcomes[i] = { status: 'skipped', name: dist.name, version: dist.version };
+          continue;
+        }
+        try {
+          const out = await sealDist(dist, candidates.get(dist.name) ?? null, { o, http, registry, trust, tags, pythonVersion: py.version, environment });
+          outcomes[i] = out;
+          if (out.status === 'refused') result.error ??= out.verdict.error;
+        } catch (e) {
+          const err = toSealedError(e);
+          outcomes[i] = { status: 'failed', name: dist.name, version: dist.version, error: err, log: typeof err.details.log === 'string' ? err.details.log : null };
+          result.error ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BUILD_CONCURRENCY, resolution.dists.length) }, worker));
+    result.outcomes = outcomes;
+    if (result.error || o.dryRun || resolution.dists.length === 0) return result;
+
+    const accepted = outcomes.map((x) => {
+      if (x.status !== 'accepted') throw new Error(`${x.name}: ${x.status} with no error recorded`);
+      return x;
+    });
+    o.progress(`installing ${accepted.length} sealed wheel(s) into ${py.prefix}`);
+    await installer!.commit(accepted.map((x) => ({ path: x.wheel, sha256: x.summary.artifact.sha256 })));
+    for (const out of accepted) {
+      registry.applyVerdict(out.verdict);
+      registry.recordInstallation({ prefix: py.prefix, chainHash: out.summary.chainHash, python: py.realpath });
+    }
+    result.installed = true;
+    return result;
+  } finally {
+    http.close();
+    registry.close();
+  }
+}
+
+function effectivePolicy(stored: PolicySettings, override: InstallOptions['policy']): PolicySettings {
+  return {
+    minSignatures: override.minSignatures ?? stored.minSignatures,
+    trustedKeys: override.trustedKeys ?? stored.trustedKeys,
+    ...(stored.requireSandbox ? { requireSandbox: stored.requireSandbox } : {}),
+  };
+}

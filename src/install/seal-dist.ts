@@ -1,0 +1,105 @@
+// One resolved distribution of `sealed install`, in the order of the code:
+//   1. its source identity: the SHA-256 the index lists for the sdist found once (find-sources.ts), or
+//      the local sdist's own;
+//   2. reuse: a stored seal for the same name, version and source, whose wheel fits the interpreter's
+//      tags, whose verdict accepts it and whose stored wheel still hashes right;
+//   3. otherwise the pipeline's stages (pipeline/seal-source.ts): source, measure, build, TPM evidence,
+//      seal, verify once, store;
+//   4. the trust verdict on the seal to install (trust/), with the seals verified once this run.
+// Pins are not written here: run-install.ts applies every verdict only once all are accepted.
+
+import { digestsEqual } from '../core/digest.js';
+import type { EnvironmentBody } from '../chain/types.js';
+import type { HttpClient } from '../http/index.js';
+import type { SdistCandidate } from '../index/index.js';
+// Only the work-folder helpers at start; the build machinery loads when a build is needed (reuse stays quick).
+import { BuildLog } from '../build/log.js';
+import { logPathFor, withWorkDir } from '../pipeline/workspace.js';
+import type { Registry } from '../registry/index.js';
+import type { SealSummary } from '../seal/index.js';
+import type { TrustSession, Verdict } from '../trust/index.js';
+import { hashFile } from '../util/hash-file.js';
+import { wheelMatchesTags, type PlannedDist } from './pip-resolve.js';
+import type { Action, InstallOptions, PackageOutcome } from './types.js';
+
+export interface DistContext {
+  o: InstallOptions;
+  http: HttpClient;
+  registry: Registry;
+  trust: TrustSession;
+  tags: Set<string> | null;
+  pythonVersion: string;
+  /** The machine, measured once per install when the first build needs it. */
+  environment: () => Promise<EnvironmentBody>;
+}
+
+interface Sealed {
+  action: Action;
+  summary: SealSummary;
+  wheel: string;
+  log: string | null;
+}
+
+export async function sealDist(dist: PlannedDist, candidate: SdistCandidate | null, c: DistContext): Promise<PackageOutcome> {
+  // 1. The source identity first: the index's listed SHA-256 (fail-closed), or the local file's.
+  const sourceSha256 = candidate ? candidate.sha256.toLowerCase() : (await hashFile(dist.localSdist!)).sha256;
+
+  // 2. Reuse.
+  const reusable = findReusable(dist, sourceSha256, c);
+  if (c.o.dryRun) return { status: 'planned', name: dist.name, version: dist.version, action: reusable ? 'reuse' : 'build', summary: reusable?.summary ?? null };
+
+  // 3. Build.
+  const sealed: Sealed = reusable ? { action: 'reuse', summary: reusable.summary, wheel: reusable.wheel, log: null } : await buildFresh(dist, candidate, c);
+
+  // 4. Trust.
+  const verdict = reusable?.verdict ?? c.trust.evaluate(sealed.summary, 'install', sourceSha256);
+  const base = { name: dist.name, version: dist.version, ...sealed };
+  return verdict.accepted ? { status: 'accepted', ...base, verdict } : { status: 'refused', ...base, verdict };
+}
+
+/** A stored seal for the same name, version and source that the verdict accepts, with its wheel. */
+function findReusable(dist: PlannedDist, sourceSha256: string, c: DistContext): { summary: SealSummary; wheel: string; verdict: Verdict & { accepted: true } } | null {
+  for (const summary of c.trust.validSeals(dist.name, dist.version)) {
+    if (!digestsEqual(summary.sourceSha256, sourceSha256) || !wheelMatchesTags(summary.artifact.filename, c.tags)) continue;
+    // Cheap checks first; the wheel is hashed last, once: wheelPath() re-hashes it against the sealed SHA-256.
+    const verdict = c.trust.evaluate(summary, 'install', sourceSha256);
+    if (!verdict.accepted) continue;
+    try {
+      const wheel = c.registry.wheelPath(summary.artifact.sha256, summary.artifact.filename);
+      if (wheel) return { summary, wheel, verdict };
+    } catch {
+      /* a changed stored wheel is not reusable: build afresh */
+    }
+  }
+  return null;
+}
+
+async function buildFresh(dist: PlannedDist, candidate: SdistCandidate | null, c: DistContext): Promise<Sealed> {
+  const { o, registry } = c;
+  const label = `${dist.name} ${dist.version}`;
+  const { sealFromSource, storeSealed } = await import('../pipeline/index.js');
+  const logPath = logPathFor(o.home, `${dist.name}-${dist.version}`);
+  return withWorkDir(o.home, dist.name, async (workDir) => {
+    const spec = candidate ? { kind: 'index' as const, candidate } : { kind: 'sdist' as const, path: dist.localSdist! };
+    const built = await sealFromSource(spec, {
+      home: o.home,
+      python: o.python,
+      indexUrl: o.indexUrl,
+      pythonVersion: c.pythonVersion,
+      http: c.http,
+      workDir,
+      env: o.env,
+      tpm: o.tpm,
+      ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}),
+      environment: c.environment(),
+      log: new BuildLog(logPath),
+      warn: o.warn,
+      onProgress: (m) => o.progress(`${label}: ${m}`),
+      onStage: (s) => o.progress(`${label}: ${s}`),
+    });
+    o.progress(`${label}: sealing`);
+    const wheel = storeSealed(registry, built);
+    c.trust.remember(built.summary);
+    return { action: 'build', summary: built.summary, wheel, log: logPath };
+  });
+}

@@ -1,0 +1,84 @@
+// The trust verdict for one candidate seal (pure). The seals given have already passed verifySeal (the
+// session verifies each stored seal once per run); this step only asks the policy (policy/decide.ts)
+// and then whether the candidate itself is one of the signers that counted: an accepted decision
+// carried by other keys' seals does not make the candidate's wheel trusted.
+//
+// Steps, in the order of the code:
+//   1. the decision over [candidate, ...other seals] (the candidate first, so a first use pins its key);
+//   2. a refused decision is the verdict, with the decision's own error;
+//   3. an accepted decision that does not count the candidate is refused: while installing as
+//      UNTRUSTED_SIGNER, for something already installed as REVOKED_KEY or KEY_CHANGED (what changed since).
+
+import { SealedError } from '../errors.js';
+import { decide, type Decision, type PinnedKey, type PolicySettings, type SignerEvidence } from '../policy/decide.js';
+
+/** Why the verdict is asked: a wheel about to be installed, or one installed earlier (`sealed verify`). */
+export type TrustPurpose = 'install' | 'installed';
+
+export interface TrustInput {
+  name: string;
+  version: string;
+  /** The source the candidate must have been built from (sdist SHA-256, or the tree digest). */
+  sourceSha256: string;
+  /** The seal whose wheel would be (or was) installed. */
+  candidate: SignerEvidence;
+  /** Other verified seals of the same name and version; the candidate may be among them (it counts once). */
+  seals: readonly SignerEvidence[];
+  pins: readonly PinnedKey[];
+  revoked: ReadonlySet<string>;
+  policy: PolicySettings;
+  purpose: TrustPurpose;
+}
+
+export type Verdict =
+  | { accepted: true; candidate: SignerEvidence; purpose: TrustPurpose; decision: Decision; error: null }
+  | { accepted: false; candidate: SignerEvidence; purpose: TrustPurpose; decision: Decision; error: SealedError };
+
+export function evaluate(input: TrustInput): Verdict {
+  const { candidate } = input;
+  // Step 1.
+  const ordered = [candidate, ...input.seals.filter((s) => !sameSeal(s, candidate))];
+  const decision = decide({
+    name: input.name,
+    version: input.version,
+    sourceSha256: input.sourceSha256,
+    seals: ordered,
+    pins: input.pins,
+    revoked: input.revoked,
+    policy: input.policy,
+  });
+  return judge(decision, candidate, input.purpose);
+}
+
+/**
+ * The same verdict made again with the pins and revocations as they stand now (inside the registry's
+ * write transaction, where another process may have pinned or revoked a key since).
+ */
+export function reevaluate(verdict: Verdict, now: { pins: readonly PinnedKey[]; revoked: ReadonlySet<string> }): Verdict {
+  const decision = decide({ ...verdict.decision.input, pins: now.pins, revoked: now.revoked });
+  return judge(decision, verdict.candidate, verdict.purpose);
+}
+
+function judge(decision: Decision, candidate: SignerEvidence, purpose: TrustPurpose): Verdict {
+  // Step 2.
+  if (!decision.accepted) return { accepted: false, candidate, purpose, decision, error: decision.error! };
+  // Step 3.
+  if (decision.counted.includes(candidate.fingerprint)) return { accepted: true, candidate, purpose, decision, error: null };
+  const label = `${decision.input.name} ${decision.input.version}`;
+  const error =
+    purpose === 'install'
+      ? new SealedError('UNTRUSTED_SIGNER', `${label}: the seals that meet the policy are by other keys; the wheel built here is sealed by ${candidate.fingerprint}, which does not count.`, {
+          found: candidate.fingerprint,
+          expected: decision.counted,
+        })
+      : new SealedError(
+          decision.input.revoked.has(candidate.fingerprint) ? 'REVOKED_KEY' : 'KEY_CHANGED',
+          `${decision.input.name} was installed from a seal by ${candidate.fingerprint}, which no longer counts under the pins and policy.`,
+          { found: candidate.fingerprint, expected: decision.counted },
+        );
+  return { accepted: false, candidate, purpose, decision, error };
+}
+
+function sameSeal(a: SignerEvidence, b: SignerEvidence): boolean {
+  return a.chainHash === b.chainHash && a.fingerprint === b.fingerprint;
+}

@@ -1,0 +1,73 @@
+// Stage 1's lookup in `sealed install`: each resolved distribution's sdist is found on the index once,
+// and a project that publishes no sdist at all is NO_SDIST (exit 1), not pip's "from versions: none".
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { ensureWheelhouse } from '../helpers/wheelhouse.js';
+import { projectsFromFolder, startIndexServer, type IndexServer } from '../helpers/index-server.js';
+import { fixtureSdist } from '../helpers/projects.js';
+import { runCli } from '../helpers/cli.js';
+
+let index: IndexServer;
+let work: string;
+const cleanPip = { ...process.env, PIP_CONFIG_FILE: '/dev/null', PIP_FIND_LINKS: '', PIP_EXTRA_INDEX_URL: '' };
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'sealed-find-sources-'));
+  const projects = projectsFromFolder(ensureWheelhouse());
+  // demo-wheels: published as a wheel only (built here from a fixture sdist, which is not served).
+  const hidden = await fixtureSdist(join(work, 'hidden'), { backend: 'flit', name: 'demo-wheels', version: '1.0.0' });
+  const wheelDir = join(work, 'wheels');
+  execFileSync('python3', ['-m', 'pip', 'wheel', '--quiet', '--no-deps', '--no-index', '--find-links', ensureWheelhouse(), '-w', wheelDir, hidden], { env: cleanPip });
+  const wheel = readdirSync(wheelDir).find((f) => f.endsWith('.whl'))!;
+  projects['demo-wheels'] = [{ filename: wheel, path: join(wheelDir, wheel) }];
+  const once = await fixtureSdist(join(work, 'fixtures'), { backend: 'flit', name: 'demo-once', version: '1.0.0' });
+  projects['demo-once'] = [{ filename: once.split('/').pop()!, path: once }];
+  index = await startIndexServer({ projects });
+});
+after(async () => {
+  await index?.close();
+});
+
+function venv(label: string): string {
+  const dir = join(mkdtempSync(join(work, `${label}-`)), 'venv');
+  execFileSync('python3', ['-m', 'venv', dir]);
+  return join(dir, 'bin', 'python');
+}
+
+const freeze = (python: string) => execFileSync(python, ['-m', 'pip', 'freeze', '--all'], { encoding: 'utf8', env: cleanPip });
+
+/** The project-page requests Sealed itself made (pip reads the same pages with its own user agent). */
+function sealedPageRequests(project: string): number {
+  return index.requests.filter((path, i) => path === `/simple/${project}/` && index.headers[i]?.['user-agent'] === 'sealed').length;
+}
+
+describe('when a project publishes only wheels', () => {
+  it('refuses with NO_SDIST (exit 1), saying Sealed builds from source, and installs nothing', async () => {
+    const python = venv('wheels');
+    const before = freeze(python);
+    const res = await runCli(['--json', '--home', join(work, 'home-wheels'), 'install', '--index-url', index.url, '--python', python, 'demo-wheels']);
+    assert.equal(res.status, 1, res.stderr);
+    assert.equal(res.json.ok, false);
+    assert.equal(res.json.error.code, 'NO_SDIST');
+    assert.deepEqual(res.json.error.sdist_versions, []);
+    assert.equal(freeze(python), before);
+    assert.equal(sealedPageRequests('demo-wheels'), 1, 'no second resolution is tried when no version has an sdist');
+  });
+});
+
+describe('when a project has an sdist', () => {
+  it('finds it on the index once, and builds, seals and installs from that one lookup', async () => {
+    const python = venv('once');
+    const before = sealedPageRequests('demo-once');
+    const res = await runCli(['--json', '--home', join(work, 'home-once'), 'install', '--index-url', index.url, '--python', python, 'demo-once==1.0.0']);
+    assert.equal(res.status, 0, res.stderr);
+    assert.equal(res.json.packages.length, 1);
+    assert.equal(res.json.packages[0].status, 'accepted');
+    assert.equal(res.json.packages[0].action, 'build');
+    assert.equal(sealedPageRequests('demo-once') - before, 1);
+  });
+});
