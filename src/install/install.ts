@@ -107,7 +107,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     await installer!.commit(result.outcomes.map((x) => ({ path: x.wheel!, sha256: x.summary!.artifact.sha256 })));
     for (const out of result.outcomes) {
       registry.applyDecision(out.decision!);
-      registry.recordInstallation({ prefix: py.prefix, chainHash: out.summary!.chainHash, python: py.realpath });
+      registry.recordInstallation({ prefix: py.prefix, chainHash: out.summary!.chainHash, fingerprint: out.summary!.fingerprint, python: py.realpath });
     }
     result.installed = true;
     return result;
@@ -253,7 +253,7 @@ async function findReusable(registry: Registry, dist: PlannedDist, sourceSha256:
 function decideFor(registry: Registry, dist: PlannedDist, sourceSha256: string, own: SealSummary, policy: PolicySettings): Decision {
   const seals = validSeals(registry.sealsFor(dist.name, dist.version));
   // The seal being installed goes first, so a first use pins the key that sealed what is installed.
-  const ordered = [own, ...seals.filter((s) => s.chainHash !== own.chainHash)];
+  const ordered = [own, ...seals.filter((s) => s.chainHash !== own.chainHash || s.fingerprint !== own.fingerprint)];
   return decide({
     name: dist.name,
     version: dist.version,

@@ -61,13 +61,13 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
         error: null,
       };
       try {
-        const text = registry.sealText(inst.chainHash);
+        const text = registry.sealText(inst.chainHash, inst.fingerprint);
         if (!text) throw new SealedError('SEAL_MISMATCH', `The seal ${inst.chainHash} of ${inst.name} is no longer in the registry.`);
         const summary = verifySeal(parseSeal(text, `the stored seal of ${inst.name}`));
         check.fingerprint = summary.fingerprint;
         check.checks.seal = true;
 
-        const others = validSeals(registry.sealsFor(inst.name, inst.version)).filter((s) => s.chainHash !== summary.chainHash);
+        const others = validSeals(registry.sealsFor(inst.name, inst.version)).filter((s) => s.chainHash !== summary.chainHash || s.fingerprint !== summary.fingerprint);
         const decision = decide({
           name: inst.name,
           version: inst.version,

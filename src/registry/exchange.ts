@@ -1,15 +1,22 @@
 // Export documents for team sharing: the format, reading one, and checking everything in it before
 // anything is written. Pure apart from reading the file.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { SealedError, type ErrorCode } from '../errors.js';
 import { assertSchema } from '../core/schema.js';
+import { parseStrictJson, StrictJsonError } from '../core/json.js';
 import { assertSealShape, parseKeyReference, verifySeal, type Seal, type SealSummary } from '../seal/index.js';
 
 export const EXPORT_FORMAT = 'sealed-export';
 export const EXPORT_VERSION = 1;
 export const EXPORT_SCHEMA = 'export.v1.schema.json';
-const MAX_EXPORT_BYTES = 1024 * 1024 * 1024;
+/**
+ * The memory budget of an import. Bytes: well under the longest string V8 makes (about 512 MiB), so
+ * too large is malformed input, not a crash. Containers: a real seal holds a few dozen objects and
+ * arrays, so this admits hundreds of thousands of seals but not millions of stubs built in memory.
+ */
+export const MAX_EXPORT_BYTES = 256 * 1024 * 1024;
+export const MAX_EXPORT_CONTAINERS = 8_000_000;
 
 export interface ExportPin {
   name: string;
@@ -65,10 +72,13 @@ export interface ImportPlan {
 export function parseExport(text: string, source: string): ExportDocument {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseStrictJson(text, { maxContainers: MAX_EXPORT_CONTAINERS });
   } catch (e) {
-    throw new SealedError('MALFORMED_INPUT', `${source} is not valid JSON (${(e as Error).message}); it may be truncated.`, {
+    const p = e instanceof StrictJsonError ? e.problem : null;
+    const why = p && p.kind !== 'syntax' ? `is not strict JSON: ${(e as Error).message}` : `is not valid JSON (${(e as Error).message}); it may be truncated`;
+    throw new SealedError('MALFORMED_INPUT', `${source} ${why}.`, {
       step: 'parse',
+      ...(p && 'path' in p ? { where: p.path } : {}),
       hint: 'An export is written by `sealed registry export FILE`; ask for a fresh copy.',
     });
   }
@@ -77,15 +87,43 @@ export function parseExport(text: string, source: string): ExportDocument {
 }
 
 export function readExportFile(path: string): ExportDocument {
-  let buf: Buffer;
+  return parseExport(readCapped(path), path);
+}
+
+/** The file's text, refused as malformed input before it is read whole when it exceeds the cap. */
+function readCapped(path: string): string {
+  let fd: number;
   try {
-    buf = readFileSync(path);
+    fd = openSync(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new SealedError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `Cannot read the export ${path}: ${code ?? (e as Error).message}.`);
   }
-  if (buf.length > MAX_EXPORT_BYTES) throw new SealedError('MALFORMED_INPUT', `${path} is ${buf.length} bytes; an export is at most ${MAX_EXPORT_BYTES}.`);
-  return parseExport(buf.toString('utf8'), path);
+  try {
+    const tooLarge = (size: number) =>
+      new SealedError('MALFORMED_INPUT', `${path} is ${size} bytes or more; an export is at most ${MAX_EXPORT_BYTES}.`, {
+        expected: MAX_EXPORT_BYTES,
+        found: size,
+        hint: 'Export one package at a time (sealed registry export FILE --package NAME).',
+      });
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new SealedError('MALFORMED_INPUT', `${path} is not a regular file.`);
+    if (st.size > MAX_EXPORT_BYTES) throw tooLarge(st.size);
+    // The size may change while it is read (a file still being written): never read past the cap.
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(Math.max(st.size - n, 0) + 1, 64 << 20));
+      const got = readSync(fd, chunk, 0, chunk.length, null);
+      if (got === 0) break;
+      n += got;
+      if (n > MAX_EXPORT_BYTES) throw tooLarge(n);
+      chunks.push(got === chunk.length ? chunk : chunk.subarray(0, got));
+    }
+    return Buffer.concat(chunks, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The outcome of checking one seal of an export (in this thread or in a verification worker). */

@@ -84,7 +84,7 @@ export class Registry extends RegistryReader {
 
   // ---- seals -------------------------------------------------------------------------------------
 
-  /** Verifies the seal (schema, chain, signature, ...) and stores it. Idempotent by chain hash. */
+  /** Verifies the seal (schema, chain, signature, ...) and stores it. Idempotent by (chain hash, signer). */
   storeSeal(seal: Seal, opts: { origin?: SealOrigin } = {}): { stored: boolean; summary: SealSummary } {
     assertSealShape(seal);
     const summary = verifySeal(seal);
@@ -112,7 +112,7 @@ export class Registry extends RegistryReader {
   private insertSeal({ seal, summary }: VerifiedSeal, origin: SealOrigin, at: string): boolean {
     this.insertStatement ??= this.db.prepare(
       `INSERT INTO seals (chain_hash, name, version, source_sha256, artifact_sha256, artifact_filename, fingerprint, public_key, has_tpm, built_at, created, origin, seal)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chain_hash) DO NOTHING`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chain_hash, fingerprint) DO NOTHING`,
     );
     const build = seal.records.find((r) => r.type === 'build');
     const builtAt = build && build.type === 'build' ? build.body.finished_at : '';
@@ -150,9 +150,14 @@ export class Registry extends RegistryReader {
     });
   }
 
-  sealByChainHash(chainHash: string): StoredSeal | null {
+  /** A seal is a chain hash signed by one key; without a fingerprint, the first stored with that chain hash. */
+  sealByChainHash(chainHash: string, fingerprint?: string): StoredSeal | null {
     return this.guard(() => {
-      const r = this.db.prepare('SELECT seal, created, origin FROM seals WHERE chain_hash = ?').get(chainHash) as { seal: string; created: string; origin: SealOrigin } | undefined;
+      const r = (
+        fingerprint === undefined
+          ? this.db.prepare('SELECT seal, created, origin FROM seals WHERE chain_hash = ? ORDER BY id LIMIT 1').get(chainHash)
+          : this.db.prepare('SELECT seal, created, origin FROM seals WHERE chain_hash = ? AND fingerprint = ?').get(chainHash, fingerprint)
+      ) as { seal: string; created: string; origin: SealOrigin } | undefined;
       if (!r) return null;
       const seal = JSON.parse(r.seal) as Seal;
       return { seal, summary: summarizeSeal(seal), storedAt: r.created, origin: r.origin };
@@ -263,18 +268,23 @@ export class Registry extends RegistryReader {
   // ---- installations (filled by install) ---------------------------------------------------------
 
   /** Records that the sealed wheel of `chainHash` is installed in the environment at `prefix`. */
-  recordInstallation(inst: { chainHash: string; prefix: string; python: string; installedAt?: string }): void {
+  /** `fingerprint` names the signer of the installed seal (a chain hash may be signed by several keys). */
+  recordInstallation(inst: { chainHash: string; fingerprint?: string; prefix: string; python: string; installedAt?: string }): void {
     this.guard(() =>
       this.db
         .transaction(() => {
-          const seal = this.db.prepare('SELECT name, version FROM seals WHERE chain_hash = ?').get(inst.chainHash) as { name: string; version: string } | undefined;
-          if (!seal) throw new SealedError('NOT_FOUND', `No stored seal has chain hash ${inst.chainHash}; store the seal before recording its installation.`);
+          const seal = (
+            inst.fingerprint === undefined
+              ? this.db.prepare('SELECT name, version, fingerprint FROM seals WHERE chain_hash = ? ORDER BY id LIMIT 1').get(inst.chainHash)
+              : this.db.prepare('SELECT name, version, fingerprint FROM seals WHERE chain_hash = ? AND fingerprint = ?').get(inst.chainHash, inst.fingerprint)
+          ) as { name: string; version: string; fingerprint: string } | undefined;
+          if (!seal) throw new SealedError('NOT_FOUND', `No stored seal has chain hash ${inst.chainHash}${inst.fingerprint ? ` by ${inst.fingerprint}` : ''}; store the seal before recording its installation.`);
           this.db
             .prepare(
-              `INSERT INTO installations (prefix, name, version, chain_hash, python, installed_at) VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT (prefix, name) DO UPDATE SET version = excluded.version, chain_hash = excluded.chain_hash, python = excluded.python, installed_at = excluded.installed_at`,
+              `INSERT INTO installations (prefix, name, version, chain_hash, fingerprint, python, installed_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (prefix, name) DO UPDATE SET version = excluded.version, chain_hash = excluded.chain_hash, fingerprint = excluded.fingerprint, python = excluded.python, installed_at = excluded.installed_at`,
             )
-            .run(inst.prefix, seal.name, seal.version, inst.chainHash, inst.python, inst.installedAt ?? this.iso());
+            .run(inst.prefix, seal.name, seal.version, inst.chainHash, seal.fingerprint, inst.python, inst.installedAt ?? this.iso());
         })
         .immediate(),
     );

@@ -184,7 +184,7 @@ describe('registry: installations', () => {
     reg.recordInstallation({ chainHash: two.chainHash, prefix: '/venv', python: '/venv/bin/python', installedAt: '2024-06-02T00:00:00Z' });
     reg.recordInstallation({ chainHash: one.chainHash, prefix: '/other', python: '/usr/bin/python3' });
     assert.deepEqual(reg.installationsFor('/venv'), [
-      { prefix: '/venv', name: 'six', version: '1.17.0', chainHash: two.chainHash, python: '/venv/bin/python', installedAt: '2024-06-02T00:00:00Z' },
+      { prefix: '/venv', name: 'six', version: '1.17.0', chainHash: two.chainHash, fingerprint: two.fingerprint, python: '/venv/bin/python', installedAt: '2024-06-02T00:00:00Z' },
     ]);
     assert.equal(reg.installationsFor('/other').length, 1);
     assert.equal(reg.removeInstallation('/other', 'six'), true);

@@ -27,7 +27,7 @@ export const command: Command = {
       }
       const revoked = reg.revokedKeys();
       const pinned = new Set(pins.map((p) => p.fingerprint));
-      const seals = rows.map((row) => describe(row, reg.sealText(row.chainHash) ?? '{}', pinned.has(row.fingerprint), revoked.has(row.fingerprint)));
+      const seals = rows.map((row) => describe(row, reg.sealText(row.chainHash, row.fingerprint) ?? '{}', pinned.has(row.fingerprint), revoked.has(row.fingerprint)));
       const versions = [...new Set(rows.map((r) => r.version))];
       const data = {
         name,
