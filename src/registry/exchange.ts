@@ -6,6 +6,7 @@ import { SealedError, type ErrorCode } from '../errors.js';
 import { assertSchema } from '../core/schema.js';
 import { parseStrictJson, StrictJsonError } from '../core/json.js';
 import { assertSealShape, parseKeyReference, verifySeal, type Seal, type SealSummary } from '../seal/index.js';
+import { statementSigner, type StatementSignature } from './statements.js';
 
 export const EXPORT_FORMAT = 'sealed-export';
 export const EXPORT_VERSION = 1;
@@ -23,13 +24,19 @@ export interface ExportPin {
   fingerprint: string;
   public_key: string;
   created: string;
+  /** The exporting home's signature over the statement; absent in exports of older Sealed. */
+  signature?: StatementSignature;
 }
 
 export interface ExportRevocation {
   fingerprint: string;
   public_key: string | null;
   revoked_at: string;
+  signature?: StatementSignature;
 }
+
+/** A statement whose signature (if any) verified: `signer` is its signer's fingerprint, null when unsigned. */
+export type Planned<T> = T & { signer: string | null };
 
 export interface ExportDocument {
   format: typeof EXPORT_FORMAT;
@@ -63,8 +70,8 @@ export interface VerifiedSeal {
 export interface ImportPlan {
   source: string;
   seals: VerifiedSeal[];
-  pins: ExportPin[];
-  revocations: ExportRevocation[];
+  pins: Planned<ExportPin>[];
+  revocations: Planned<ExportRevocation>[];
   /** Anything here means the import must write nothing. */
   rejected: Rejection[];
 }
@@ -162,12 +169,20 @@ export function assemblePlan(doc: ExportDocument, source: string, checks: readon
   doc.pins.forEach((pin, index) => {
     const problem = keyProblem(pin.public_key, pin.fingerprint);
     if (problem) plan.rejected.push({ kind: 'pin', index, code: 'MALFORMED_KEY', message: `pin for ${pin.name}: ${problem}`, name: pin.name, fingerprint: pin.fingerprint });
-    else plan.pins.push(pin);
+    else {
+      const signed = signerOf('pin', pin);
+      if ('signer' in signed) plan.pins.push({ ...pin, signer: signed.signer });
+      else plan.rejected.push({ kind: 'pin', index, code: signed.code, message: `pin for ${pin.name}: ${signed.message}`, name: pin.name, fingerprint: pin.fingerprint });
+    }
   });
   doc.revocations.forEach((rev, index) => {
     const problem = rev.public_key === null ? null : keyProblem(rev.public_key, rev.fingerprint);
     if (problem) plan.rejected.push({ kind: 'revocation', index, code: 'MALFORMED_KEY', message: `revocation: ${problem}`, fingerprint: rev.fingerprint });
-    else plan.revocations.push(rev);
+    else {
+      const signed = signerOf('revocation', rev);
+      if ('signer' in signed) plan.revocations.push({ ...rev, signer: signed.signer });
+      else plan.rejected.push({ kind: 'revocation', index, code: signed.code, message: `revocation of ${rev.fingerprint}: ${signed.message}`, fingerprint: rev.fingerprint });
+    }
   });
   return plan;
 }
@@ -180,7 +195,9 @@ export function rejectionError(plan: ImportPlan): SealedError {
     'IMPORT_REJECTED',
     `${plan.source}: ${plan.rejected.length} of the entries failed verification, so nothing was imported:\n  ${shown.join('\n  ')}${more}`,
     {
-      rejected: plan.rejected,
+      // Bounded, so that the refusal of an export of millions of bad entries still prints as one document.
+      rejected: plan.rejected.slice(0, 1000),
+      rejected_count: plan.rejected.length,
       found: plan.rejected.length,
       expected: 0,
       hint: 'Ask the sender for a fresh export (sealed registry export FILE); a seal that fails here was changed after it was signed.',
@@ -214,6 +231,15 @@ function sealIdentity(value: unknown): Pick<Rejection, 'name' | 'version' | 'cha
     if (typeof pkg?.body?.version === 'string') out.version = pkg.body.version.slice(0, 200);
   }
   return out;
+}
+
+/** A statement's verified signer (null: unsigned), or why its signature is bad (the import is then refused). */
+function signerOf(kind: 'pin' | 'revocation', s: ExportPin | ExportRevocation): { signer: string | null } | { code: ErrorCode; message: string } {
+  try {
+    return { signer: kind === 'pin' ? statementSigner('pin', s as ExportPin) : statementSigner('revocation', s as ExportRevocation) };
+  } catch (e) {
+    return describeFailure(e);
+  }
 }
 
 function keyProblem(publicKey: string, fingerprint: string): string | null {

@@ -4,12 +4,16 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry, registryPath, SCHEMA_VERSION } from '../../src/registry/index.js';
-import { createSeal, verifySeal } from '../../src/seal/index.js';
-import { hex64, makeSeal, sealRecords, testKey } from '../helpers/seals.js';
+import { createSeal, fingerprintOf, formatPublicKey, verifySeal } from '../../src/seal/index.js';
+import { signStatement, statementSigner } from '../../src/registry/statements.js';
+import type { ExportPin, ExportRevocation } from '../../src/registry/index.js';
+import { cliPath } from '../helpers/paths.js';
+import { hex64, makeSeal, sealRecords, statementSignerOf, testKey } from '../helpers/seals.js';
 import { cli, sha256File, tempDir, writeExport } from './util.js';
 
 const alice = testKey('hostile-alice');
@@ -174,5 +178,182 @@ describe('hostile: an emptied registry.db', () => {
     assert.equal(r.code, 3);
     assert.equal(r.json.error.code, 'REGISTRY_CORRUPT');
     assert.equal(sha256File(registryPath(home)), before);
+  });
+});
+
+describe('hostile: trust statements in an export (pins and revocations)', () => {
+  const me = testKey('hostile-me');
+  const teammate = testKey('hostile-teammate');
+  const meFp = fingerprintOf(me.publicKey);
+  const malloryFp = fingerprintOf(mallory.publicKey);
+  const at = '2024-06-01T00:00:00Z';
+
+  /** A home whose user pinned their own key for `victim` (a first-use install of their own build). */
+  function victimHome(): { home: string; db: string } {
+    const home = tempDir('hostile');
+    const reg = Registry.open(home);
+    const s = reg.storeSeal(makeSeal({ key: me, name: 'victim' })).summary;
+    reg.applyDecision(reg.decide({ name: 'victim', version: '1.0.0', sourceSha256: s.sourceSha256, seals: [s] }));
+    reg.close();
+    return { home, db: registryPath(home) };
+  }
+
+  /** The attack: revoke the user's key, pin the attacker's for victim and for projects never installed. */
+  function attack(sign?: typeof mallory): { pins: ExportPin[]; revocations: ExportRevocation[] } {
+    const pins: ExportPin[] = ['victim', 'requests', 'numpy'].map((name) => ({ name, fingerprint: malloryFp, public_key: formatPublicKey(mallory.publicKey), created: at }));
+    const revocations: ExportRevocation[] = [{ fingerprint: meFp, public_key: formatPublicKey(me.publicKey), revoked_at: at }];
+    if (!sign) return { pins, revocations };
+    const signer = statementSignerOf(sign);
+    return { pins: pins.map((p) => signStatement('pin', p, signer)), revocations: revocations.map((r) => signStatement('revocation', r, signer)) };
+  }
+
+  function pinsOf(home: string): string[][] {
+    return cli(home, ['registry', 'pins', '--json']).json.pins.map((p: { name: string; fingerprint: string }) => [p.name, p.fingerprint]);
+  }
+
+  it('applies nothing from a hand-written, unsigned export: reported, exit 0, registry unchanged', () => {
+    const { home, db } = victimHome();
+    const { pins, revocations } = attack();
+    const file = writeExport(join(tempDir('x'), 'unsigned.json'), [], pins, revocations);
+    const before = sha256File(db);
+    const r = cli(home, ['registry', 'import', file, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.pins.unsigned.length, 3);
+    assert.deepEqual(r.json.revocations.unsigned, [meFp]);
+    assert.deepEqual(r.json.pins.imported, []);
+    assert.deepEqual(pinsOf(home), [['victim', meFp]], 'the pin on my key is still there');
+    assert.equal(cli(home, ['registry', 'pins', '--json']).json.revoked.length, 0, 'my key is not revoked');
+    assert.equal(sha256File(db), before);
+    assert.match(cli(home, ['registry', 'import', file]).stderr, /not signed; not applied/);
+  });
+
+  it('applies nothing signed by a key this home does not trust, and names the signer', () => {
+    const { home } = victimHome();
+    const { pins, revocations } = attack(mallory);
+    const file = writeExport(join(tempDir('x'), 'mallory.json'), [], pins, revocations);
+    const r = cli(home, ['registry', 'import', file, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json.pins.untrusted.map((p: { signer: string }) => p.signer), [malloryFp, malloryFp, malloryFp]);
+    assert.deepEqual(r.json.revocations.untrusted, [{ fingerprint: meFp, signer: malloryFp }]);
+    assert.deepEqual(pinsOf(home), [['victim', meFp]]);
+    assert.match(cli(home, ['registry', 'import', file]).stderr, /--from KEY/);
+  });
+
+  it('with --from, adds pins only where none exist, and holds back a revocation that would remove a pin here', () => {
+    const { home } = victimHome();
+    const { pins, revocations } = attack(mallory);
+    const file = writeExport(join(tempDir('x'), 'from.json'), [], pins, revocations);
+    const r = cli(home, ['registry', 'import', file, '--from', formatPublicKey(mallory.publicKey), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json.pins.conflicts, [{ name: 'victim', local: [meFp], imported: [malloryFp] }]);
+    assert.deepEqual(r.json.revocations.held_back, [{ fingerprint: meFp, signer: malloryFp, pins: ['victim'] }]);
+    assert.deepEqual(pinsOf(home).sort(), [['numpy', malloryFp], ['requests', malloryFp], ['victim', meFp]]);
+    assert.equal(cli(home, ['registry', 'pins', '--json']).json.revoked.length, 0);
+  });
+
+  it('with --accept-revocations, applies the revocation, but its removed pin is never replaced by the import', () => {
+    const { home } = victimHome();
+    const { pins, revocations } = attack(mallory);
+    const file = writeExport(join(tempDir('x'), 'accept.json'), [], pins, revocations);
+    const r = cli(home, ['registry', 'import', file, '--from', malloryFp, '--accept-revocations', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json.revocations.pins_removed, [{ name: 'victim', fingerprint: meFp }]);
+    assert.deepEqual(r.json.pins.conflicts.map((c: { name: string }) => c.name), ['victim']);
+    assert.deepEqual(pinsOf(home).filter(([n]) => n === 'victim'), [], 'victim is unpinned, not pinned to the importer');
+  });
+
+  it('applies a revocation signed by the revoked key itself without --from (how a stolen key is retired)', () => {
+    const home = tempDir('hostile');
+    const rev = signStatement('revocation', { fingerprint: malloryFp, public_key: formatPublicKey(mallory.publicKey), revoked_at: at }, statementSignerOf(mallory));
+    const file = writeExport(join(tempDir('x'), 'self.json'), [], [], [rev]);
+    const r = cli(home, ['registry', 'import', file, '--json']);
+    assert.deepEqual(r.json.revocations.imported, [malloryFp]);
+  });
+
+  it('trusts statements signed by a key of the trusted-keys roster', () => {
+    const { home } = victimHome();
+    const roster = join(tempDir('x'), 'team.keys');
+    writeFileSync(roster, `${formatPublicKey(teammate.publicKey)}\n`);
+    assert.equal(cli(home, ['policy', 'set', '--trusted-keys', roster]).code, 0);
+    const pin = signStatement('pin', { name: 'requests', fingerprint: fingerprintOf(teammate.publicKey), public_key: formatPublicKey(teammate.publicKey), created: at }, statementSignerOf(teammate));
+    const file = writeExport(join(tempDir('x'), 'roster.json'), [], [pin]);
+    const r = cli(home, ['registry', 'import', file, '--json']);
+    assert.deepEqual(r.json.pins.imported.map((p: { name: string }) => p.name), ['requests']);
+  });
+
+  it('refuses the whole import when a statement was changed after signing (exit 1, SIGNATURE_INVALID)', () => {
+    const { home, db } = victimHome();
+    const { pins } = attack(mallory);
+    pins[1] = { ...pins[1]!, name: 'urllib3' }; // signed for requests, edited to urllib3
+    const file = writeExport(join(tempDir('x'), 'edited.json'), [makeSeal({ key: mallory, name: 'other' })], pins);
+    const before = sha256File(db);
+    const r = cli(home, ['registry', 'import', file, '--from', malloryFp, '--json']);
+    assert.equal(r.code, 1, r.stdout);
+    assert.equal(r.json.error.code, 'IMPORT_REJECTED');
+    assert.deepEqual(r.json.error.rejected.map((x: { kind: string; index: number; code: string }) => [x.kind, x.index, x.code]), [['pin', 1, 'SIGNATURE_INVALID']]);
+    assert.equal(sha256File(db), before);
+  });
+
+  it('prints what it would change under --dry-run and writes nothing', () => {
+    const { home, db } = victimHome();
+    const { pins, revocations } = attack(mallory);
+    const file = writeExport(join(tempDir('x'), 'dry.json'), [makeSeal({ key: mallory, name: 'numpy' })], pins, revocations);
+    const before = sha256File(db);
+    const r = cli(home, ['registry', 'import', file, '--from', malloryFp, '--accept-revocations', '--dry-run', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.dry_run, true);
+    assert.equal(r.json.seals.imported, 1);
+    assert.deepEqual(r.json.pins.imported.map((p: { name: string }) => p.name).sort(), ['numpy', 'requests']);
+    assert.deepEqual(r.json.revocations.pins_removed, [{ name: 'victim', fingerprint: meFp }]);
+    assert.equal(sha256File(db), before);
+    assert.deepEqual(pinsOf(home), [['victim', meFp]]);
+    assert.match(cli(home, ['registry', 'import', file, '--from', malloryFp, '--dry-run']).stdout, /dry run: nothing was written/);
+  });
+
+  it("signs an export's pins and revocations with the home's key", () => {
+    const { home } = victimHome();
+    assert.equal(cli(home, ['registry', 'revoke', '--key', formatPublicKey(mallory.publicKey)]).code, 0);
+    const file = join(tempDir('x'), 'signed.json');
+    assert.equal(cli(home, ['registry', 'export', file]).code, 0);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { pins: ExportPin[]; revocations: ExportRevocation[] };
+    const homeKey = cli(home, ['key', 'show', '--json']).json.fingerprint as string;
+    assert.equal(statementSigner('pin', doc.pins[0]!), homeKey);
+    assert.equal(statementSigner('revocation', doc.revocations[0]!), homeKey);
+  });
+
+  it('asks on a terminal before a revocation removes a pin, and applies it only on yes', () => {
+    for (const [answer, applied] of [['n', false], ['y', true]] as const) {
+      const { home } = victimHome();
+      const { revocations } = attack(mallory);
+      const file = writeExport(join(tempDir('x'), 'tty.json'), [], [], revocations);
+      // A pseudo-terminal for the CLI's stdin and stderr; answers the prompt once it appears.
+      const driver = String.raw`
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["NO_COLOR"] = "1"
+    os.execv(sys.argv[1], sys.argv[1:-1])
+out = b""
+sent = False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+    if not sent and b"[y/N]" in out:
+        os.write(fd, (sys.argv[-1] + "\n").encode())
+        sent = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+      const r = spawnSync('python3', ['-c', driver, process.execPath, cliPath(), '--home', home, 'registry', 'import', file, '--from', malloryFp, answer], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /removes your pins for: victim/);
+      assert.equal(cli(home, ['registry', 'pins', '--json']).json.revoked.length, applied ? 1 : 0, `answer ${answer}`);
+    }
   });
 });
