@@ -144,7 +144,11 @@ export const importCommand: Command = {
     const { readExportFile, planImportParallel } = await import('../../registry/index.js');
     const { parseKeyReference } = await import('../../seal/index.js');
     const fromValues = args.values.from;
-    const from = (Array.isArray(fromValues) ? fromValues : []).map((k) => parseKeyReference(k, { allowBare: true }).fingerprint);
+    const { assertNotOwnPrivateKey } = await import('../../policy/trusted-keys.js');
+    const from = (Array.isArray(fromValues) ? fromValues : []).map((k) => {
+      assertNotOwnPrivateKey(k, ctx.home());
+      return parseKeyReference(k, { allowBare: true }).fingerprint;
+    });
     const dryRun = boolOption(args, 'dry-run');
     let acceptRevocations = boolOption(args, 'accept-revocations');
     const doc = readExportFile(file);
@@ -245,6 +249,8 @@ export const revoke: Command = {
     const text = stringOption(args, 'key');
     if (text === undefined || text.trim() === '') throw new SealedError('USAGE', 'Which key? Pass --key ed25519:<hex>, the bare hex public key, or sha256:<fingerprint>.');
     const { parseKeyReference } = await import('../../seal/index.js');
+    const { assertNotOwnPrivateKey } = await import('../../policy/trusted-keys.js');
+    assertNotOwnPrivateKey(text, ctx.home());
     const ref = parseKeyReference(text, { allowBare: true });
     const r = await withRegistry(ctx, (reg) => reg.revokeKey(ref));
     ctx.out.result(
