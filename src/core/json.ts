@@ -48,15 +48,19 @@ interface Frame {
 
 /** JSON.parse, refusing duplicate keys, lone surrogates and (optionally) too many containers. */
 export function parseStrictJson(text: string, opts: StrictJsonOptions = {}): unknown {
-  let value: unknown;
+  // The scan runs first, so the container budget holds before JSON.parse builds anything. On text
+  // that is not JSON it may stop early or see nothing wrong; JSON.parse then names the syntax error.
   try {
-    value = JSON.parse(text);
+    scan(text, opts.maxContainers ?? Number.POSITIVE_INFINITY);
+  } catch (e) {
+    if (e instanceof StrictJsonError) throw e;
+    throw new StrictJsonError({ kind: 'syntax', message: (e as Error).message });
+  }
+  try {
+    return JSON.parse(text);
   } catch (e) {
     throw new StrictJsonError({ kind: 'syntax', message: (e as Error).message });
   }
-  // The text is valid JSON from here on, so the scan below can be a simple tokenizer.
-  scan(text, opts.maxContainers ?? Number.POSITIVE_INFINITY);
-  return value;
 }
 
 function scan(text: string, maxContainers: number): void {

@@ -13,11 +13,12 @@ export const EXPORT_VERSION = 1;
 export const EXPORT_SCHEMA = 'export.v1.schema.json';
 /**
  * The memory budget of an import. Bytes: well under the longest string V8 makes (about 512 MiB), so
- * too large is malformed input, not a crash. Containers: a real seal holds a few dozen objects and
- * arrays, so this admits hundreds of thousands of seals but not millions of stubs built in memory.
+ * too large is malformed input, not a crash. Containers (objects and arrays, counted before JSON.parse
+ * builds any): a seal holds a few dozen, so this admits tens of thousands of seals but not millions
+ * of stubs, whose objects would take gigabytes.
  */
 export const MAX_EXPORT_BYTES = 256 * 1024 * 1024;
-export const MAX_EXPORT_CONTAINERS = 8_000_000;
+export const MAX_EXPORT_CONTAINERS = 2_000_000;
 
 export interface ExportPin {
   name: string;

@@ -18,6 +18,8 @@ export {
   EXPORT_FORMAT,
   EXPORT_VERSION,
   EXPORT_SCHEMA,
+  MAX_EXPORT_BYTES,
+  MAX_EXPORT_CONTAINERS,
   type ExportDocument,
   type ExportPin,
   type ExportRevocation,

@@ -7,6 +7,7 @@ import { SealedError } from '../../errors.js';
 import { RegistryReader } from '../../registry/reader.js';
 import { normalizeName } from '../../core/names.js';
 import type { ImportReport } from '../../registry/index.js';
+import { escapeText } from '../../core/text.js';
 
 async function withRegistry<T>(ctx: Context, fn: (reg: import('../../registry/index.js').Registry) => T): Promise<T> {
   const { Registry } = await import('../../registry/index.js');
@@ -57,8 +58,8 @@ export const list: Command = {
         const body = table(
           ['NAME', 'VERSION', 'SIGNER', 'TRUST', 'SOURCE SHA256', 'BUILT', 'STORED'],
           seals.map((s) => [
-            s.name,
-            s.version,
+            escapeText(s.name),
+            escapeText(s.version),
             s.fingerprint,
             s.revoked ? 'REVOKED' : s.pinned ? 'pinned' : '-',
             `${s.source_sha256.slice(0, 16)}…`,

@@ -4,6 +4,9 @@ import { readSealFile, verifySeal } from '../../seal/index.js';
 import { hashFile } from '../../util/hash-file.js';
 import { SealedError } from '../../errors.js';
 import { checkRoster, readTrustedKeysFile } from '../../policy/trusted-keys.js';
+import { escapeText } from '../../core/text.js';
+
+const e = (v: unknown): string => escapeText(String(v));
 
 export const command: Command = {
   name: 'verify-seal',
@@ -41,13 +44,13 @@ export const command: Command = {
     };
     ctx.out.result(data, () =>
       [
-        `seal OK: ${summary.name} ${summary.version}`,
+        `seal OK: ${e(summary.name)} ${e(summary.version)}`,
         `  signer:      ${summary.fingerprint}`,
         `  chain hash:  ${summary.chainHash}`,
         `  source:      sha256 ${summary.sourceSha256}`,
-        `  artifact:    ${summary.artifact.filename} ${artifact ? '(file matches)' : '(file not checked; pass --artifact)'}`,
+        `  artifact:    ${e(summary.artifact.filename)} ${artifact ? '(file matches)' : '(file not checked; pass --artifact)'}`,
         `  tpm:         ${summary.hasTpm ? 'quote verified' : 'none (software-only measurement)'}`,
-        ...(rosterPath ? [`  roster:      signer is in ${rosterPath}`] : []),
+        ...(rosterPath ? [`  roster:      signer is in ${e(rosterPath)}`] : []),
       ].join('\n'),
     );
   },
