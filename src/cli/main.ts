@@ -3,6 +3,9 @@
 // nowhere else (process.exitCode, so buffered output is never cut off).
 
 import { runCli } from './run.js';
+import { installSignalCleanup } from '../util/cleanup.js';
+
+installSignalCleanup();
 
 runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then(
   (code) => {

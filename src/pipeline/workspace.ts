@@ -4,11 +4,12 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { trackWorkDir } from '../util/cleanup.js';
 
 export async function withWorkDir<T>(home: string, label: string, fn: (dir: string) => Promise<T>): Promise<T> {
   const base = join(home, 'tmp');
   mkdirSync(base, { recursive: true, mode: 0o700 });
-  const dir = mkdtempSync(join(base, `${label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}-`));
+  const dir = trackWorkDir(mkdtempSync(join(base, `${label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}-`)));
   try {
     return await fn(dir);
   } finally {
