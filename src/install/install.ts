@@ -14,6 +14,7 @@ import type { PreparedSource } from '../pipeline/index.js';
 import { BuildLog } from '../build/log.js';
 import { logPathFor, withWorkDir } from '../pipeline/workspace.js';
 import { decide, type Decision, type PolicySettings, type Roster } from '../policy/index.js';
+import { keyChangedError } from '../policy/decide.js';
 import { Registry, type StoredSeal } from '../registry/index.js';
 import { verifySeal, type SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
@@ -222,8 +223,11 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
   const ownCounted = decision.accepted && decision.counted.includes(own.summary.fingerprint);
   const base = { name: dist.name, version: dist.version, action: own.action, summary: own.summary, wheel: own.wheel, decision, log: own.log };
   if (ownCounted) return { ...base, status: 'accepted', error: null };
+  const mine = decision.results.find((r) => r.chainHash === own.summary.chainHash && r.fingerprint === own.summary.fingerprint);
   const error =
     decision.error ??
+    // The pinned key's older seal still counts, but this build is by another key: a key rotation.
+    (mine?.status === 'unpinned' ? keyChangedError(decision, [own.summary.fingerprint]) : null) ??
     new SealedError('UNTRUSTED_SIGNER', `${label}: the seals that meet the policy are by other keys; the wheel built here is sealed by ${own.summary.fingerprint}, which does not count.`, {
       found: own.summary.fingerprint,
       expected: decision.counted,
