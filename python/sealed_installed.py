@@ -1,86 +1,178 @@
-"""Checks installed distributions against their RECORD files. Stdlib only; run with -I.
+"""Checks installed distributions against the sealed wheels they were installed from. Stdlib only; run with -I.
 
-Reads {"names": [...]} on stdin; prints {"<normalized name>": {...}} with, per distribution:
-version, dist_info, and lists of changed, missing and added files (paths relative to site-packages).
-"Added" means a file that is not in RECORD, inside a folder that only this distribution's RECORD
-populates (its own package folders), outside __pycache__.
+Reads {"packages": [{"name": ..., "wheel": <path of the stored wheel>}]} on stdin; prints
+{"<normalized name>": {...} or null} with, per distribution: version, dist_info, checked (files
+compared), and lists of changed, missing and added files (paths relative to site-packages, or to the
+scheme folder for scripts and data).
+
+The reference is the wheel itself (its SHA-256 is what the seal binds), never the RECORD on disk: an
+attacker who can change an installed file can change its line in the installed RECORD too, or blank
+its hash. Each member of the wheel is hashed from the archive and compared with the installed file.
+"Added" means a file the installed RECORD lists that the wheel does not hold and pip does not make
+(INSTALLER, REQUESTED, direct_url.json, RECORD, bytecode, entry-point scripts), or a file in one of the
+distribution's own top-level folders that the wheel does not hold (outside __pycache__).
 """
-import base64
+import configparser
 import csv
 import hashlib
 import json
 import os
 import re
 import sys
+import sysconfig
+import zipfile
 from importlib import metadata
+
+# Files of a dist-info folder that pip writes or rewrites at install time.
+PIP_WRITES = {"INSTALLER", "REQUESTED", "direct_url.json", "RECORD"}
+# Signatures of the wheel's RECORD; pip does not keep a RECORD they would match.
+RECORD_SIGNATURES = {"RECORD.jws", "RECORD.p7s"}
 
 
 def norm(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def digest(path, algo):
-    h = hashlib.new(algo)
+def file_digest(path, skip_first_line=False):
+    h = hashlib.sha256()
     with open(path, "rb") as f:
+        if skip_first_line:
+            f.readline()
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
-    return base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode()
+    return h.hexdigest()
 
 
-def check(dist):
-    base = os.path.normpath(str(dist.locate_file("")))
-    record_path = None
+def member_digest(zf, info, skip_first_line=False):
+    h = hashlib.sha256()
+    with zf.open(info) as f:
+        if skip_first_line:
+            f.readline()
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def starts_with_python_shebang(zf, info):
+    with zf.open(info) as f:
+        return f.read(8) == b"#!python"
+
+
+def scheme_paths(dist_name):
+    paths = sysconfig.get_paths()
+    headers = os.path.join(sys.prefix, "include", "site", "python%d.%d" % sys.version_info[:2], dist_name)
+    return {"scripts": paths["scripts"], "data": paths["data"], "headers": headers}
+
+
+def entry_point_scripts(zf, dist_info):
+    """Script names pip generates from the wheel's entry_points.txt."""
+    try:
+        text = zf.read(dist_info + "/entry_points.txt").decode("utf-8")
+    except KeyError:
+        return set()
+    cp = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    cp.optionxform = str
+    try:
+        cp.read_string(text)
+    except configparser.Error:
+        return set()
+    names = set()
+    for section in ("console_scripts", "gui_scripts"):
+        if cp.has_section(section):
+            names.update(cp.options(section))
+    return names
+
+
+def installed_record(base, dist):
     for f in dist.files or []:
         if str(f).endswith(".dist-info/RECORD"):
-            record_path = os.path.join(base, str(f))
+            return os.path.normpath(os.path.join(base, str(f)))
+    return None
+
+
+def check(dist, wheel_path):
+    base = os.path.normpath(str(dist.locate_file("")))
+    name = dist.metadata["Name"] or ""
     result = {"version": dist.version, "dist_info": str(getattr(dist, "_path", "")), "changed": [], "missing": [], "added": [], "checked": 0}
-    if not record_path or not os.path.exists(record_path):
-        result["missing"].append("RECORD")
-        return result
-    listed = set()
-    with open(record_path, newline="", encoding="utf-8") as f:
-        for row in csv.reader(f):
-            if not row:
+    schemes = scheme_paths(name)
+    expected = {}  # installed path -> shown path
+    with zipfile.ZipFile(wheel_path) as zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        dist_info = next((i.filename.split("/")[0] for i in infos if i.filename.endswith(".dist-info/WHEEL") and i.filename.count("/") == 1), None)
+        data_dir = dist_info[: -len(".dist-info")] + ".data" if dist_info else None
+        for info in infos:
+            rel = info.filename
+            parts = rel.split("/")
+            if parts[0] == dist_info and len(parts) == 2 and (parts[1] in PIP_WRITES or parts[1] in RECORD_SIGNATURES):
                 continue
-            rel, hash_spec = row[0], (row[1] if len(row) > 1 else "")
-            path = os.path.normpath(os.path.join(base, rel))
-            listed.add(path)
-            if not hash_spec:
-                continue  # RECORD itself and some generated files carry no hash
-            algo, _, want = hash_spec.partition("=")
+            skip_shebang = False
+            if data_dir and parts[0] == data_dir and len(parts) >= 3:
+                scheme, inner = parts[1], os.path.join(*parts[2:])
+                if scheme in ("purelib", "platlib"):
+                    target, shown = os.path.join(base, inner), inner
+                elif scheme in schemes:
+                    target, shown = os.path.join(schemes[scheme], inner), "%s/%s" % (scheme, inner)
+                    # pip rewrites a "#!python" first line of a script to the interpreter's path.
+                    skip_shebang = scheme == "scripts" and starts_with_python_shebang(zf, info)
+                else:
+                    result["missing"].append(rel)
+                    continue
+            else:
+                target, shown = os.path.join(base, rel), rel
+            target = os.path.normpath(target)
+            expected[target] = shown
             result["checked"] += 1
-            if not os.path.exists(path):
-                result["missing"].append(rel)
-            elif algo not in hashlib.algorithms_available or digest(path, algo) != want:
-                result["changed"].append(rel)
+            if not os.path.isfile(target):
+                result["missing"].append(shown)
+            elif file_digest(target, skip_shebang) != member_digest(zf, info, skip_shebang):
+                result["changed"].append(shown)
+        scripts = entry_point_scripts(zf, dist_info) if dist_info else set()
+
+    record = installed_record(base, dist)
+    pip_made = {os.path.normpath(os.path.join(base, dist_info, f)) for f in PIP_WRITES} if dist_info else set()
+    if record and os.path.exists(record):
+        with open(record, newline="", encoding="utf-8") as f:
+            for row in csv.reader(f):
+                if not row:
+                    continue
+                path = os.path.normpath(os.path.join(base, row[0]))
+                if path in expected or path in pip_made:
+                    continue
+                if "__pycache__" in path.split(os.sep) and path.endswith(".pyc"):
+                    continue
+                if os.path.dirname(path) == os.path.normpath(schemes["scripts"]) and os.path.basename(path) in scripts:
+                    continue
+                result["added"].append(os.path.relpath(path, base))
+    # Files on disk in the distribution's own top-level folders that the wheel does not hold.
     owned = set()
-    for path in listed:
-        d = os.path.dirname(path)
-        while d.startswith(base + os.sep) and os.path.dirname(d) != base.rstrip(os.sep):
-            d = os.path.dirname(d)
-        # d is now a top-level folder under site-packages (or the file sat at the top level).
-        if d.startswith(base + os.sep) and not d.endswith(".dist-info") and not d.endswith(".data"):
-            owned.add(d)
+    for path in expected:
+        if not path.startswith(base + os.sep):
+            continue
+        top = os.path.join(base, os.path.relpath(path, base).split(os.sep)[0])
+        if os.path.isdir(top) and not top.endswith(".dist-info") and not top.endswith(".data"):
+            owned.add(top)
     for top in owned:
         for root, dirs, files in os.walk(top):
             dirs[:] = [x for x in dirs if x != "__pycache__"]
-            for name in files:
-                p = os.path.normpath(os.path.join(root, name))
-                if p not in listed:
-                    result["added"].append(os.path.relpath(p, base))
+            for fname in files:
+                p = os.path.normpath(os.path.join(root, fname))
+                shown = os.path.relpath(p, base)
+                if p not in expected and shown not in result["added"]:
+                    result["added"].append(shown)
     for key in ("changed", "missing", "added"):
         result[key].sort()
     return result
 
 
 def main():
-    names = {norm(n) for n in json.load(sys.stdin)["names"]}
+    wanted = {norm(p["name"]): p.get("wheel") for p in json.load(sys.stdin)["packages"]}
     out = {}
     for dist in metadata.distributions():
         n = norm(dist.metadata["Name"] or "")
-        if n in names and n not in out:
-            out[n] = check(dist)
-    for n in names - set(out):
+        if n in wanted and n not in out:
+            wheel = wanted[n]
+            out[n] = check(dist, wheel) if wheel else None
+    for n in set(wanted) - set(out):
         out[n] = None
     json.dump(out, sys.stdout)
 

@@ -46,6 +46,7 @@ const USAGE = [
   'KEY_EXISTS',
   'KEY_PERMISSIONS',
   'NOT_FOUND',
+  'EXPORT_TOO_LARGE',
 ] as const;
 
 /** Exit 3: operational failure. */

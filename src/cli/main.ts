@@ -3,6 +3,9 @@
 // nowhere else (process.exitCode, so buffered output is never cut off).
 
 import { runCli } from './run.js';
+import { installSignalCleanup } from '../util/cleanup.js';
+
+installSignalCleanup();
 
 const argv = process.argv.slice(2);
 // `backend-build --listen-fd N`: the shim's started-ahead server, the second entry (serve.ts).

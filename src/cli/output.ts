@@ -1,7 +1,11 @@
 // All printing goes through here. With --json, stdout carries exactly one JSON document and everything
 // else goes to stderr; progress and colour only on a TTY, never with --json, and NO_COLOR is honoured.
 
-import { SealedError } from '../errors.js';
+import { SealedError, isSealedError } from '../errors.js';
+import { escapeText } from '../core/text.js';
+
+/** Sealed's own lines stay; anything a seal, export, index or backend slipped in is made visible. */
+const safe = (text: string) => escapeText(text, { keepLines: true });
 
 export interface OutputOptions {
   json: boolean;
@@ -37,7 +41,7 @@ export class Output {
   info(message: string): void {
     if (this.quiet) return;
     this.clearProgress();
-    (this.json ? this.stderr : this.stdout).write(message + '\n');
+    (this.json ? this.stderr : this.stdout).write(safe(message) + '\n');
   }
 
   detail(message: string): void {
@@ -50,7 +54,7 @@ export class Output {
       this.warned.add(onceKey);
     }
     this.clearProgress();
-    this.stderr.write(`${this.paint('33', 'warning:')} ${message}\n`);
+    this.stderr.write(`${this.paint('33', 'warning:')} ${safe(message)}\n`);
   }
 
   private readonly started = Date.now();
@@ -59,12 +63,12 @@ export class Output {
   progress(message: string): void {
     if (this.verbose && !this.quiet) {
       this.clearProgress();
-      this.stderr.write(`[+${((Date.now() - this.started) / 1000).toFixed(2)}s] ${message}\n`);
+      this.stderr.write(`[+${((Date.now() - this.started) / 1000).toFixed(2)}s] ${escapeText(message)}\n`);
       return;
     }
     if (!this.interactive || this.quiet) return;
     const cols = this.stderr.columns || 80; // a pty may report 0
-    this.stderr.write(`\r\x1b[2K${message.slice(0, Math.max(10, cols - 1))}`);
+    this.stderr.write(`\r\x1b[2K${escapeText(message).slice(0, Math.max(10, cols - 1))}`);
     this.progressShown = true;
   }
 
@@ -79,9 +83,9 @@ export class Output {
   result(data: Record<string, unknown>, human: () => string): void {
     this.clearProgress();
     if (this.json) {
-      this.stdout.write(JSON.stringify({ ok: true, ...data }, null, 2) + '\n');
+      this.stdout.write(jsonDocument({ ok: true, ...data }) + '\n');
     } else if (!this.quiet) {
-      const text = human();
+      const text = safe(human());
       if (text) this.stdout.write(text.endsWith('\n') ? text : text + '\n');
     }
   }
@@ -90,7 +94,15 @@ export class Output {
   failure(error: SealedError, data: Record<string, unknown> = {}): void {
     this.clearProgress();
     if (this.json) {
-      this.stdout.write(JSON.stringify({ ok: false, ...data, error: error.toJSON() }, null, 2) + '\n');
+      let text: string;
+      try {
+        text = jsonDocument({ ok: false, ...data, error: error.toJSON() });
+      } catch (e) {
+        // Too large for one string: the refusal itself still goes out, without its details.
+        if (!isSealedError(e, 'EXPORT_TOO_LARGE')) throw e;
+        text = JSON.stringify({ ok: false, error: { code: error.code, message: error.message.slice(0, 4096), truncated: true } }, null, 2);
+      }
+      this.stdout.write(text + '\n');
     } else {
       this.stderr.write(formatError(error, this.paint.bind(this)) + '\n');
     }
@@ -105,12 +117,27 @@ export class Output {
   }
 }
 
+/**
+ * One JSON document. A result too large for one JavaScript string (an import of millions of entries)
+ * is EXPORT_TOO_LARGE rather than a RangeError with nothing on stdout.
+ */
+export function jsonDocument(value: unknown): string {
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new SealedError('EXPORT_TOO_LARGE', 'The result is too large to print as one JSON document.', {
+      hint: 'Split the export (sealed registry export FILE --package NAME) or run without --json.',
+    });
+  }
+}
+
 export function formatError(error: SealedError, paint: (code: string, text: string) => string = (_c, t) => t): string {
-  const lines = [`${paint('31', 'error:')} ${error.message} [${error.code}]`];
+  const lines = [`${paint('31', 'error:')} ${safe(error.message)} [${error.code}]`];
   const d = error.details;
-  if (d.expected !== undefined) lines.push(`  expected: ${show(d.expected)}`);
-  if (d.found !== undefined) lines.push(`  found:    ${show(d.found)}`);
-  if (d.hint) lines.push(`  ${d.hint}`);
+  if (d.expected !== undefined) lines.push(`  expected: ${escapeText(show(d.expected))}`);
+  if (d.found !== undefined) lines.push(`  found:    ${escapeText(show(d.found))}`);
+  if (d.hint) lines.push(`  ${safe(String(d.hint))}`);
   return lines.join('\n');
 }
 

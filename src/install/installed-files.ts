@@ -1,4 +1,6 @@
-// What pip put on disk, checked against each wheel's RECORD by a stdlib helper run with the target Python.
+// What pip put on disk, checked against the sealed wheel it came from (the stored wheel, whose SHA-256
+// the seal binds; never the RECORD on disk, which whoever changed a file can change too) by a stdlib
+// helper run with the target Python.
 
 import { SealedError } from '../errors.js';
 import { run } from '../util/exec.js';
@@ -13,8 +15,16 @@ export interface InstalledCheck {
   checked: number;
 }
 
-export async function checkInstalledFiles(python: string, names: string[]): Promise<Map<string, InstalledCheck | null>> {
-  const res = await run(python, ['-I', pythonHelperPath('sealed_installed.py')], { input: JSON.stringify({ names }), timeoutMs: 10 * 60 * 1000, keepBytes: 64 << 20 });
+export interface InstalledTarget {
+  name: string;
+  /** The stored wheel, already re-hashed against the seal. */
+  wheel: string;
+}
+
+/** Per normalized name: the check, or null when the distribution is not installed. */
+export async function checkInstalledFiles(python: string, packages: readonly InstalledTarget[]): Promise<Map<string, InstalledCheck | null>> {
+  if (packages.length === 0) return new Map();
+  const res = await run(python, ['-I', pythonHelperPath('sealed_installed.py')], { input: JSON.stringify({ packages }), timeoutMs: 10 * 60 * 1000, keepBytes: 64 << 20 });
   if (res.code !== 0) {
     throw new SealedError('PYTHON_MISSING', `Could not inspect the installed packages with ${python}: ${res.stderr.trim().split('\n').pop() ?? ''}`);
   }

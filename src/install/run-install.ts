@@ -72,7 +72,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     await installer!.commit(accepted.map((x) => ({ path: x.wheel, sha256: x.summary.artifact.sha256 })));
     for (const out of accepted) {
       registry.applyVerdict(out.verdict);
-      registry.recordInstallation({ prefix: py.prefix, chainHash: out.summary.chainHash, python: py.realpath });
+      registry.recordInstallation({ prefix: py.prefix, chainHash: out.summary.chainHash, fingerprint: out.summary.fingerprint, python: py.realpath });
     }
     result.installed = true;
     return result;

@@ -46,9 +46,10 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
       }
     }
     const targets = [...latest.values()].filter((i) => wanted.length === 0 || wanted.includes(i.name)).sort((a, b) => a.name.localeCompare(b.name));
-    const onDisk = await checkInstalledFiles(o.python, targets.map((t) => t.name));
     const trust = new TrustSession(registry, registry.policy());
     const packages: PackageCheck[] = [];
+    // Installed files are checked against the stored wheel, once its seal, trust and hash have passed.
+    const withWheel: { inst: (typeof targets)[number]; check: PackageCheck; wheel: string }[] = [];
     for (const inst of targets) {
       const check: PackageCheck = {
         name: inst.name,
@@ -60,7 +61,7 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
         error: null,
       };
       try {
-        const text = registry.sealText(inst.chainHash);
+        const text = registry.sealText(inst.chainHash, inst.fingerprint);
         if (!text) throw new SealedError('SEAL_MISMATCH', `The seal ${inst.chainHash} of ${inst.name} is no longer in the registry.`);
         const summary = verifySeal(parseSeal(text, `the stored seal of ${inst.name}`));
         check.fingerprint = summary.fingerprint;
@@ -75,7 +76,15 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
         const wheel = registry.wheelPath(summary.artifact.sha256, summary.artifact.filename);
         if (!wheel) throw new SealedError('ARTIFACT_MISSING', `The stored wheel ${summary.artifact.filename} is missing from the wheel store.`);
         check.checks.wheel = true;
-
+        withWheel.push({ inst, check, wheel });
+      } catch (e) {
+        check.error = toSealedError(e);
+      }
+      packages.push(check);
+    }
+    const onDisk = await checkInstalledFiles(o.python, withWheel.map((w) => ({ name: w.inst.name, wheel: w.wheel })));
+    for (const { inst, check } of withWheel) {
+      try {
         const files = onDisk.get(inst.name);
         if (!files) throw new SealedError('INSTALLED_FILE_MISMATCH', `${inst.name} is no longer installed in ${py.prefix}.`);
         check.files = { checked: files.checked, changed: files.changed, missing: files.missing, added: files.added };
@@ -84,7 +93,7 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
         }
         const bad = [...files.changed.map((f) => `changed: ${f}`), ...files.missing.map((f) => `missing: ${f}`), ...files.added.map((f) => `added: ${f}`)];
         if (bad.length > 0) {
-          throw new SealedError('INSTALLED_FILE_MISMATCH', `${inst.name}: ${bad.length} installed file(s) differ from the wheel's RECORD: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`, {
+          throw new SealedError('INSTALLED_FILE_MISMATCH', `${inst.name}: ${bad.length} installed file(s) differ from the sealed wheel: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`, {
             files: bad,
             hint: `Remove it (\`${o.python} -m pip uninstall -y ${inst.name}\`) and install it again with \`sealed install --python ${o.python} ${inst.name}==${inst.version}\`.`,
           });
@@ -94,7 +103,6 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
       } catch (e) {
         check.error = toSealedError(e);
       }
-      packages.push(check);
     }
     return { prefix: py.prefix, packages, ok: packages.every((p) => p.ok) };
   } finally {

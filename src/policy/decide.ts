@@ -239,21 +239,7 @@ function refusal(d: Decision): SealedError & { code: RefusalCode } {
     });
   }
   if (d.counted.length === 0 && d.mode === 'pinned' && statuses.includes('unpinned')) {
-    const pinned = d.input.pins.map((p) => p.fingerprint).filter((fp) => !d.input.revoked.has(fp));
-    const fresh = unique(d.results.filter((r) => r.status === 'unpinned').map((r) => r.fingerprint));
-    const revoke = pinned.map((fp) => `sealed registry revoke --key ${fp}`);
-    return make(
-      'KEY_CHANGED',
-      `The key for ${name} changed. Pinned: ${pinned.join(', ')}. The seals of ${version} are by: ${fresh.join(', ')}. ` +
-        'This is what a stolen or replaced signing key looks like.',
-      {
-        expected: pinned,
-        found: fresh,
-        pinned,
-        new: fresh,
-        hint: `If you know why the key changed (the signer rotated it), revoke the old key and install again: ${revoke.join(' ; ')}`,
-      },
-    );
+    return keyChangedError(d, unique(d.results.filter((r) => r.status === 'unpinned').map((r) => r.fingerprint)));
   }
   const who = d.mode === 'roster' ? ` from the trusted keys (${d.input.policy.trustedKeys!.source})` : d.mode === 'pinned' ? ' among the pinned keys' : '';
   const missing = d.missing.length > 0 ? ` Missing: ${d.missing.join(', ')}.` : '';
@@ -270,6 +256,34 @@ function refusal(d: Decision): SealedError & { code: RefusalCode } {
           : `Build it with \`sealed build ${name}==${version}\`, or import a seal for this exact source.`,
     },
   );
+}
+
+/**
+ * KEY_CHANGED for `fresh` keys that are not pinned where pins decide: the pinned and the new keys and
+ * the revoke command. Also for a build here whose key is not pinned while an older seal by the pinned
+ * key still meets the policy (after a key rotation).
+ */
+export function keyChangedError(d: Decision, fresh: readonly string[]): SealedError & { code: RefusalCode } {
+  const { name, version } = d.input;
+  const pinned = d.input.pins.map((p) => p.fingerprint).filter((fp) => !d.input.revoked.has(fp));
+  const revoke = pinned.map((fp) => `sealed registry revoke --key ${fp}`);
+  return new SealedError(
+    'KEY_CHANGED',
+    `The key for ${name} changed. Pinned: ${pinned.join(', ')}. The seals of ${version} are by: ${fresh.join(', ')}. ` +
+      'This is what a stolen or replaced signing key looks like.',
+    {
+      required: d.required,
+      matched: d.counted,
+      missing: d.missing,
+      mode: d.mode,
+      signers: d.results,
+      expected: pinned,
+      found: fresh,
+      pinned,
+      new: fresh,
+      hint: `If you know why the key changed (the signer rotated it), revoke the old key and install again: ${revoke.join(' ; ')}`,
+    },
+  ) as SealedError & { code: RefusalCode };
 }
 
 function unique(xs: string[]): string[] {

@@ -2,7 +2,8 @@
 // PRAGMA user_version, and the one mapping from SQLite failures to Sealed error codes.
 // Kept free of seal/crypto imports: `sealed show` opens the registry and must start fast.
 
-import { closeSync, openSync, readSync, statSync, existsSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, existsSync, linkSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SealedError } from '../errors.js';
@@ -14,7 +15,7 @@ export type Statement = Database.Statement<unknown[]>;
 export const REGISTRY_FILE = 'registry.db';
 
 /** The schema version this Sealed writes. A registry with a higher user_version is from a newer Sealed. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * Long enough that eight processes importing large exports into one SEALED_HOME queue for the write
@@ -80,6 +81,51 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX installations_by_seal ON installations (chain_hash);
   `,
+  // 1 -> 2: a seal is its chain hash signed by one key. Keyed by chain hash alone, a copy of A's records
+  // re-signed by M and imported first made A's genuine seal "already present" (seal squatting), and an
+  // N-of-M count lost A. Installations name the exact seal, signer included.
+  `
+  CREATE TABLE seals_v2 (
+    id INTEGER PRIMARY KEY,
+    chain_hash TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    artifact_sha256 TEXT NOT NULL,
+    artifact_filename TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    has_tpm INTEGER NOT NULL,
+    built_at TEXT NOT NULL,
+    created TEXT NOT NULL,
+    origin TEXT NOT NULL CHECK (origin IN ('local', 'import')),
+    seal TEXT NOT NULL,
+    UNIQUE (chain_hash, fingerprint)
+  );
+  INSERT INTO seals_v2 (id, chain_hash, name, version, source_sha256, artifact_sha256, artifact_filename, fingerprint, public_key, has_tpm, built_at, created, origin, seal)
+    SELECT id, chain_hash, name, version, source_sha256, artifact_sha256, artifact_filename, fingerprint, public_key, has_tpm, built_at, created, origin, seal FROM seals;
+  CREATE TABLE installations_v2 (
+    prefix TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    chain_hash TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    python TEXT NOT NULL,
+    installed_at TEXT NOT NULL,
+    PRIMARY KEY (prefix, name),
+    FOREIGN KEY (chain_hash, fingerprint) REFERENCES seals (chain_hash, fingerprint)
+  );
+  INSERT INTO installations_v2 (prefix, name, version, chain_hash, fingerprint, python, installed_at)
+    SELECT i.prefix, i.name, i.version, i.chain_hash, s.fingerprint, i.python, i.installed_at FROM installations i JOIN seals s ON s.chain_hash = i.chain_hash;
+  DROP TABLE installations;
+  DROP TABLE seals;
+  ALTER TABLE seals_v2 RENAME TO seals;
+  ALTER TABLE installations_v2 RENAME TO installations;
+  CREATE INDEX seals_by_name ON seals (name, version);
+  CREATE INDEX seals_by_fingerprint ON seals (fingerprint);
+  CREATE INDEX seals_by_artifact ON seals (artifact_sha256);
+  CREATE INDEX installations_by_seal ON installations (chain_hash, fingerprint);
+  `,
 ];
 
 export function registryPath(home: string): string {
@@ -90,6 +136,7 @@ export function registryPath(home: string): string {
 export function openDatabase(home: string): Db {
   const path = registryPath(home);
   ensureHome(home);
+  if (!existsSync(path)) createRegistryFile(home, path);
   checkFile(path);
   let db: Db;
   try {
@@ -126,20 +173,52 @@ function checkTables(db: Db, path: string): void {
   if (absent.length > 0) throw corrupt(path, `tables missing: ${absent.join(', ')}`);
 }
 
-function migrate(db: Db, path: string): void {
-  // A file at version 0 with tables in it is someone else's database, not an old registry. Both are read
-  // in one read transaction: read apart, another process creating the registry between the two reads
-  // (version 0, then its tables) would look like exactly that.
+/**
+ * A new registry is made whole under a temporary name and linked into place, so registry.db never
+ * exists empty or half-made: an empty or version-0 registry.db is then always damage (a truncation,
+ * someone's `touch`), never a registry being created, and is refused instead of silently replacing
+ * every pin and revocation with nothing. A concurrent creator may link first; then we use theirs.
+ */
+function createRegistryFile(home: string, path: string): void {
+  const tmp = join(home, `.${REGISTRY_FILE}.${process.pid}.${randomBytes(6).toString('hex')}.new`);
+  try {
+    const db = new Database(tmp, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      db.pragma('synchronous = FULL');
+      migrate(db, tmp, { creating: true });
+    } finally {
+      db.close(); // checkpoints the WAL into the file and removes it
+    }
+    try {
+      linkSync(tmp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  } catch (e) {
+    throw dbError(e, path);
+  } finally {
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+  }
+}
+
+function migrate(db: Db, path: string, opts: { creating?: boolean } = {}): void {
+  // A file at version 0 is not a Sealed registry unless this process is creating it (Sealed never puts
+  // an unversioned file in place). Tables in it: someone else's database; none: an emptied file.
   const [version, tables] = db.transaction(() => [userVersion(db), tableNames(db).length] as const)();
   if (version === 0 && tables > 0) throw corrupt(path, 'it is an SQLite database, but not a Sealed registry');
+  if (version === 0 && !opts.creating) throw corrupt(path, 'it is an empty SQLite database with no registry in it');
   // WAL lets readers (show, list) run while a writer imports. Persistent in the file; set once.
   if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') db.pragma('journal_mode = WAL');
+  // A migration rebuilds tables that reference each other; keys are checked once it is done (the pragma
+  // cannot change inside a transaction; openDatabase turns it back on).
+  db.pragma('foreign_keys = OFF');
   // IMMEDIATE: two processes creating the registry at once serialize here; the second sees version 1.
   db.transaction(() => {
     const from = userVersion(db);
     if (from > SCHEMA_VERSION) throw tooNew(path, from);
     if (from === 0 && tableNames(db).length > 0) throw corrupt(path, 'it is an SQLite database, but not a Sealed registry');
     for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    if ((db.pragma('foreign_key_check') as unknown[]).length > 0) throw corrupt(path, 'an installation names a seal it does not hold');
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
@@ -177,7 +256,9 @@ function inspectFile(path: string): string | null {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // a new registry
     throw dbError(e, path);
   }
-  if (size === 0) return null; // created but never written (e.g. a crash before the first commit): nothing to lose
+  // Sealed links a new registry into place whole, so an empty registry.db was emptied: its seals, pins
+  // and revocations are gone, and starting afresh would hide that.
+  if (size === 0) throw corrupt(path, 'it is empty (0 bytes)');
   const header = Buffer.alloc(100);
   let fd: number;
   try {

@@ -1,28 +1,43 @@
 // Export documents for team sharing: the format, reading one, and checking everything in it before
 // anything is written. Pure apart from reading the file.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { SealedError, type ErrorCode } from '../errors.js';
 import { assertSchema } from '../core/schema.js';
+import { parseStrictJson, StrictJsonError } from '../core/json.js';
 import { assertSealShape, parseKeyReference, verifySeal, type Seal, type SealSummary } from '../seal/index.js';
+import { statementSigner, type StatementSignature } from './statements.js';
 
 export const EXPORT_FORMAT = 'sealed-export';
 export const EXPORT_VERSION = 1;
 export const EXPORT_SCHEMA = 'export.v1.schema.json';
-const MAX_EXPORT_BYTES = 1024 * 1024 * 1024;
+/**
+ * The memory budget of an import. Bytes: well under the longest string V8 makes (about 512 MiB), so
+ * too large is malformed input, not a crash. Containers (objects and arrays, counted before JSON.parse
+ * builds any): a seal holds a few dozen, so this admits tens of thousands of seals but not millions
+ * of stubs, whose objects would take gigabytes.
+ */
+export const MAX_EXPORT_BYTES = 256 * 1024 * 1024;
+export const MAX_EXPORT_CONTAINERS = 2_000_000;
 
 export interface ExportPin {
   name: string;
   fingerprint: string;
   public_key: string;
   created: string;
+  /** The exporting home's signature over the statement; absent in exports of older Sealed. */
+  signature?: StatementSignature;
 }
 
 export interface ExportRevocation {
   fingerprint: string;
   public_key: string | null;
   revoked_at: string;
+  signature?: StatementSignature;
 }
+
+/** A statement whose signature (if any) verified: `signer` is its signer's fingerprint, null when unsigned. */
+export type Planned<T> = T & { signer: string | null };
 
 export interface ExportDocument {
   format: typeof EXPORT_FORMAT;
@@ -56,8 +71,8 @@ export interface VerifiedSeal {
 export interface ImportPlan {
   source: string;
   seals: VerifiedSeal[];
-  pins: ExportPin[];
-  revocations: ExportRevocation[];
+  pins: Planned<ExportPin>[];
+  revocations: Planned<ExportRevocation>[];
   /** Anything here means the import must write nothing. */
   rejected: Rejection[];
 }
@@ -65,10 +80,13 @@ export interface ImportPlan {
 export function parseExport(text: string, source: string): ExportDocument {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseStrictJson(text, { maxContainers: MAX_EXPORT_CONTAINERS });
   } catch (e) {
-    throw new SealedError('MALFORMED_INPUT', `${source} is not valid JSON (${(e as Error).message}); it may be truncated.`, {
+    const p = e instanceof StrictJsonError ? e.problem : null;
+    const why = p && p.kind !== 'syntax' ? `is not strict JSON: ${(e as Error).message}` : `is not valid JSON (${(e as Error).message}); it may be truncated`;
+    throw new SealedError('MALFORMED_INPUT', `${source} ${why}.`, {
       step: 'parse',
+      ...(p && 'path' in p ? { where: p.path } : {}),
       hint: 'An export is written by `sealed registry export FILE`; ask for a fresh copy.',
     });
   }
@@ -77,15 +95,43 @@ export function parseExport(text: string, source: string): ExportDocument {
 }
 
 export function readExportFile(path: string): ExportDocument {
-  let buf: Buffer;
+  return parseExport(readCapped(path), path);
+}
+
+/** The file's text, refused as malformed input before it is read whole when it exceeds the cap. */
+function readCapped(path: string): string {
+  let fd: number;
   try {
-    buf = readFileSync(path);
+    fd = openSync(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new SealedError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `Cannot read the export ${path}: ${code ?? (e as Error).message}.`);
   }
-  if (buf.length > MAX_EXPORT_BYTES) throw new SealedError('MALFORMED_INPUT', `${path} is ${buf.length} bytes; an export is at most ${MAX_EXPORT_BYTES}.`);
-  return parseExport(buf.toString('utf8'), path);
+  try {
+    const tooLarge = (size: number) =>
+      new SealedError('MALFORMED_INPUT', `${path} is ${size} bytes or more; an export is at most ${MAX_EXPORT_BYTES}.`, {
+        expected: MAX_EXPORT_BYTES,
+        found: size,
+        hint: 'Export one package at a time (sealed registry export FILE --package NAME).',
+      });
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new SealedError('MALFORMED_INPUT', `${path} is not a regular file.`);
+    if (st.size > MAX_EXPORT_BYTES) throw tooLarge(st.size);
+    // The size may change while it is read (a file still being written): never read past the cap.
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(Math.max(st.size - n, 0) + 1, 64 << 20));
+      const got = readSync(fd, chunk, 0, chunk.length, null);
+      if (got === 0) break;
+      n += got;
+      if (n > MAX_EXPORT_BYTES) throw tooLarge(n);
+      chunks.push(got === chunk.length ? chunk : chunk.subarray(0, got));
+    }
+    return Buffer.concat(chunks, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The outcome of checking one seal of an export (in this thread or in a verification worker). */
@@ -124,12 +170,20 @@ export function assemblePlan(doc: ExportDocument, source: string, checks: readon
   doc.pins.forEach((pin, index) => {
     const problem = keyProblem(pin.public_key, pin.fingerprint);
     if (problem) plan.rejected.push({ kind: 'pin', index, code: 'MALFORMED_KEY', message: `pin for ${pin.name}: ${problem}`, name: pin.name, fingerprint: pin.fingerprint });
-    else plan.pins.push(pin);
+    else {
+      const signed = signerOf('pin', pin);
+      if ('signer' in signed) plan.pins.push({ ...pin, signer: signed.signer });
+      else plan.rejected.push({ kind: 'pin', index, code: signed.code, message: `pin for ${pin.name}: ${signed.message}`, name: pin.name, fingerprint: pin.fingerprint });
+    }
   });
   doc.revocations.forEach((rev, index) => {
     const problem = rev.public_key === null ? null : keyProblem(rev.public_key, rev.fingerprint);
     if (problem) plan.rejected.push({ kind: 'revocation', index, code: 'MALFORMED_KEY', message: `revocation: ${problem}`, fingerprint: rev.fingerprint });
-    else plan.revocations.push(rev);
+    else {
+      const signed = signerOf('revocation', rev);
+      if ('signer' in signed) plan.revocations.push({ ...rev, signer: signed.signer });
+      else plan.rejected.push({ kind: 'revocation', index, code: signed.code, message: `revocation of ${rev.fingerprint}: ${signed.message}`, fingerprint: rev.fingerprint });
+    }
   });
   return plan;
 }
@@ -142,7 +196,9 @@ export function rejectionError(plan: ImportPlan): SealedError {
     'IMPORT_REJECTED',
     `${plan.source}: ${plan.rejected.length} of the entries failed verification, so nothing was imported:\n  ${shown.join('\n  ')}${more}`,
     {
-      rejected: plan.rejected,
+      // Bounded, so that the refusal of an export of millions of bad entries still prints as one document.
+      rejected: plan.rejected.slice(0, 1000),
+      rejected_count: plan.rejected.length,
       found: plan.rejected.length,
       expected: 0,
       hint: 'Ask the sender for a fresh export (sealed registry export FILE); a seal that fails here was changed after it was signed.',
@@ -176,6 +232,15 @@ function sealIdentity(value: unknown): Pick<Rejection, 'name' | 'version' | 'cha
     if (typeof pkg?.body?.version === 'string') out.version = pkg.body.version.slice(0, 200);
   }
   return out;
+}
+
+/** A statement's verified signer (null: unsigned), or why its signature is bad (the import is then refused). */
+function signerOf(kind: 'pin' | 'revocation', s: ExportPin | ExportRevocation): { signer: string | null } | { code: ErrorCode; message: string } {
+  try {
+    return { signer: kind === 'pin' ? statementSigner('pin', s as ExportPin) : statementSigner('revocation', s as ExportRevocation) };
+  } catch (e) {
+    return describeFailure(e);
+  }
 }
 
 function keyProblem(publicKey: string, fingerprint: string): string | null {

@@ -1,7 +1,9 @@
 // The seal registry (SQLite in SEALED_HOME/registry.db) and the content-addressed wheel store.
 // Queries that must start fast (`sealed show`) import RegistryReader from './reader.js' directly: this
 // file also loads seal verification, which costs tens of milliseconds at start.
-export { Registry, type RegistryOptions, type RevokeResult, type PolicyChange, type PinConflict, type ImportReport, type ExportResult } from './registry.js';
+export { Registry, type RegistryOptions, type RevokeResult, type PolicyChange, type PinConflict, type ImportReport, type ImportOptions, type ExportOptions, type ExportResult } from './registry.js';
+export { signStatement, statementMessage, statementSigner, type StatementSigner, type StatementSignature } from './statements.js';
+export { homeStatementSigner } from './home-signer.js';
 export { RegistryReader } from './reader.js';
 export { registryPath, REGISTRY_FILE, SCHEMA_VERSION, BUSY_TIMEOUT_MS } from './db.js';
 export { wheelStorePath, wheelsDir } from './wheels.js';
@@ -16,6 +18,8 @@ export {
   EXPORT_FORMAT,
   EXPORT_VERSION,
   EXPORT_SCHEMA,
+  MAX_EXPORT_BYTES,
+  MAX_EXPORT_CONTAINERS,
   type ExportDocument,
   type ExportPin,
   type ExportRevocation,

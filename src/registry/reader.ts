@@ -122,13 +122,21 @@ export class RegistryReader {
     return this.guard(() => (this.db.prepare(`SELECT ${SEAL_COLUMNS} FROM seals ORDER BY name, version, id`).all() as SealRecordRow[]).map(toSealRow));
   }
 
-  /** The stored seal document (JSON text) by chain hash. */
-  sealText(chainHash: string): string | null {
-    return this.guard(() => (this.db.prepare('SELECT seal FROM seals WHERE chain_hash = ?').pluck().get(chainHash) as string | undefined) ?? null);
+  /**
+   * The stored seal document (JSON text) by chain hash and signer: a seal is its chain hash signed by one
+   * key, and two keys may have signed the same chain. Without a fingerprint, the first stored.
+   */
+  sealText(chainHash: string, fingerprint?: string): string | null {
+    return this.guard(
+      () =>
+        ((fingerprint === undefined
+          ? this.db.prepare('SELECT seal FROM seals WHERE chain_hash = ? ORDER BY id LIMIT 1').pluck().get(chainHash)
+          : this.db.prepare('SELECT seal FROM seals WHERE chain_hash = ? AND fingerprint = ?').pluck().get(chainHash, fingerprint)) as string | undefined) ?? null,
+    );
   }
 
-  hasSeal(chainHash: string): boolean {
-    return this.guard(() => this.db.prepare('SELECT 1 FROM seals WHERE chain_hash = ?').get(chainHash) !== undefined);
+  hasSeal(chainHash: string, fingerprint?: string): boolean {
+    return this.sealText(chainHash, fingerprint) !== null;
   }
 
   /** Versions with seals, for a package. */
@@ -200,15 +208,16 @@ export class RegistryReader {
   installationsFor(prefix: string): Installation[] {
     return this.guard(() =>
       (
-        this.db.prepare('SELECT prefix, name, version, chain_hash, python, installed_at FROM installations WHERE prefix = ? ORDER BY name').all(prefix) as {
+        this.db.prepare('SELECT prefix, name, version, chain_hash, fingerprint, python, installed_at FROM installations WHERE prefix = ? ORDER BY name').all(prefix) as {
           prefix: string;
           name: string;
           version: string;
           chain_hash: string;
+          fingerprint: string;
           python: string;
           installed_at: string;
         }[]
-      ).map((r) => ({ prefix: r.prefix, name: r.name, version: r.version, chainHash: r.chain_hash, python: r.python, installedAt: r.installed_at })),
+      ).map((r) => ({ prefix: r.prefix, name: r.name, version: r.version, chainHash: r.chain_hash, fingerprint: r.fingerprint, python: r.python, installedAt: r.installed_at })),
     );
   }
 

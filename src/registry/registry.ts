@@ -13,6 +13,7 @@ import { openDatabase, registryPath, type Db, type Statement } from './db.js';
 import { RegistryReader, POLICY_KEYS, type StoredRoster } from './reader.js';
 import { EXPORT_FORMAT, EXPORT_VERSION, planImport, readExportFile, rejectionError, type ExportPin, type ExportRevocation, type ImportPlan, type VerifiedSeal } from './exchange.js';
 import { findWheel, storeWheelFile } from './wheels.js';
+import { signStatement, type StatementSigner } from './statements.js';
 import type { Pin, SealOrigin, StoredSeal } from './types.js';
 
 export interface RegistryOptions {
@@ -44,11 +45,44 @@ export interface PinConflict {
   imported: string[];
 }
 
+export interface ImportOptions {
+  /** Fingerprints of keys whose signed pins and revocations the user accepts (`--from`). */
+  from?: readonly string[];
+  /** Apply trusted revocations even when they remove pins here (`--accept-revocations`, or a yes on a TTY). */
+  acceptRevocations?: boolean;
+  /** Report what would change; write nothing. */
+  dryRun?: boolean;
+}
+
 export interface ImportReport {
   source: string;
+  dryRun: boolean;
   seals: { imported: number; alreadyPresent: number; packages: string[] };
-  pins: { imported: Pin[]; alreadyPresent: number; conflicts: PinConflict[]; skippedRevoked: number };
-  revocations: { imported: string[]; alreadyPresent: number; pinsRemoved: { name: string; fingerprint: string }[] };
+  pins: {
+    imported: Pin[];
+    alreadyPresent: number;
+    conflicts: PinConflict[];
+    skippedRevoked: number;
+    /** Not applied: no signature (an export of an older Sealed, or a hand-written one). */
+    unsigned: { name: string; fingerprint: string }[];
+    /** Not applied: signed by a key this home does not trust. */
+    untrusted: { name: string; fingerprint: string; signer: string }[];
+  };
+  revocations: {
+    imported: string[];
+    alreadyPresent: number;
+    pinsRemoved: { name: string; fingerprint: string }[];
+    /** Trusted, but not applied because they would remove pins here and the user did not accept that. */
+    heldBack: { fingerprint: string; signer: string; pins: string[] }[];
+    unsigned: string[];
+    untrusted: { fingerprint: string; signer: string }[];
+  };
+}
+
+export interface ExportOptions {
+  package?: string;
+  /** Signs the export's pins and revocations (the home's key); unsigned statements are not applied on import. */
+  signer?: StatementSigner;
 }
 
 export interface ExportResult {
@@ -79,7 +113,7 @@ export class Registry extends RegistryReader {
 
   // ---- seals -------------------------------------------------------------------------------------
 
-  /** Verifies the seal (schema, chain, signature, ...) and stores it. Idempotent by chain hash. */
+  /** Verifies the seal (schema, chain, signature, ...) and stores it. Idempotent by (chain hash, signer). */
   storeSeal(seal: Seal, opts: { origin?: SealOrigin } = {}): { stored: boolean; summary: SealSummary } {
     assertSealShape(seal);
     const summary = verifySeal(seal);
@@ -107,7 +141,7 @@ export class Registry extends RegistryReader {
   private insertSeal({ seal, summary }: VerifiedSeal, origin: SealOrigin, at: string): boolean {
     this.insertStatement ??= this.db.prepare(
       `INSERT INTO seals (chain_hash, name, version, source_sha256, artifact_sha256, artifact_filename, fingerprint, public_key, has_tpm, built_at, created, origin, seal)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chain_hash) DO NOTHING`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chain_hash, fingerprint) DO NOTHING`,
     );
     const build = seal.records.find((r) => r.type === 'build');
     const builtAt = build && build.type === 'build' ? build.body.finished_at : '';
@@ -142,6 +176,20 @@ export class Registry extends RegistryReader {
         const seal = JSON.parse(r.seal) as Seal;
         return { seal, summary: summarizeSeal(seal), storedAt: r.created, origin: r.origin };
       });
+    });
+  }
+
+  /** A seal is a chain hash signed by one key; without a fingerprint, the first stored with that chain hash. */
+  sealByChainHash(chainHash: string, fingerprint?: string): StoredSeal | null {
+    return this.guard(() => {
+      const r = (
+        fingerprint === undefined
+          ? this.db.prepare('SELECT seal, created, origin FROM seals WHERE chain_hash = ? ORDER BY id LIMIT 1').get(chainHash)
+          : this.db.prepare('SELECT seal, created, origin FROM seals WHERE chain_hash = ? AND fingerprint = ?').get(chainHash, fingerprint)
+      ) as { seal: string; created: string; origin: SealOrigin } | undefined;
+      if (!r) return null;
+      const seal = JSON.parse(r.seal) as Seal;
+      return { seal, summary: summarizeSeal(seal), storedAt: r.created, origin: r.origin };
     });
   }
 
@@ -240,18 +288,23 @@ export class Registry extends RegistryReader {
   // ---- installations (filled by install) ---------------------------------------------------------
 
   /** Records that the sealed wheel of `chainHash` is installed in the environment at `prefix`. */
-  recordInstallation(inst: { chainHash: string; prefix: string; python: string; installedAt?: string }): void {
+  /** `fingerprint` names the signer of the installed seal (a chain hash may be signed by several keys). */
+  recordInstallation(inst: { chainHash: string; fingerprint?: string; prefix: string; python: string; installedAt?: string }): void {
     this.guard(() =>
       this.db
         .transaction(() => {
-          const seal = this.db.prepare('SELECT name, version FROM seals WHERE chain_hash = ?').get(inst.chainHash) as { name: string; version: string } | undefined;
-          if (!seal) throw new SealedError('NOT_FOUND', `No stored seal has chain hash ${inst.chainHash}; store the seal before recording its installation.`);
+          const seal = (
+            inst.fingerprint === undefined
+              ? this.db.prepare('SELECT name, version, fingerprint FROM seals WHERE chain_hash = ? ORDER BY id LIMIT 1').get(inst.chainHash)
+              : this.db.prepare('SELECT name, version, fingerprint FROM seals WHERE chain_hash = ? AND fingerprint = ?').get(inst.chainHash, inst.fingerprint)
+          ) as { name: string; version: string; fingerprint: string } | undefined;
+          if (!seal) throw new SealedError('NOT_FOUND', `No stored seal has chain hash ${inst.chainHash}${inst.fingerprint ? ` by ${inst.fingerprint}` : ''}; store the seal before recording its installation.`);
           this.db
             .prepare(
-              `INSERT INTO installations (prefix, name, version, chain_hash, python, installed_at) VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT (prefix, name) DO UPDATE SET version = excluded.version, chain_hash = excluded.chain_hash, python = excluded.python, installed_at = excluded.installed_at`,
+              `INSERT INTO installations (prefix, name, version, chain_hash, fingerprint, python, installed_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (prefix, name) DO UPDATE SET version = excluded.version, chain_hash = excluded.chain_hash, fingerprint = excluded.fingerprint, python = excluded.python, installed_at = excluded.installed_at`,
             )
-            .run(inst.prefix, seal.name, seal.version, inst.chainHash, inst.python, inst.installedAt ?? this.iso());
+            .run(inst.prefix, seal.name, seal.version, inst.chainHash, seal.fingerprint, inst.python, inst.installedAt ?? this.iso());
         })
         .immediate(),
     );
@@ -259,24 +312,25 @@ export class Registry extends RegistryReader {
 
   // ---- export / import ---------------------------------------------------------------------------
 
-  /** An export document (seals, pins, all revocations), from one consistent snapshot. */
-  exportText(opts: { package?: string } = {}): ExportResult {
+  /**
+   * An export document (seals, pins, all revocations), from one consistent snapshot. With a signer,
+   * every pin and revocation is a statement it signs (an importer applies only statements by keys it trusts).
+   */
+  exportText(opts: ExportOptions = {}): ExportResult {
     const name = opts.package === undefined ? null : normalizeName(opts.package);
     return this.guard(() =>
       this.db.transaction(() => {
         const where = name === null ? '' : 'WHERE name = ?';
         const params = name === null ? [] : [name];
         const seals = this.db.prepare(`SELECT seal FROM seals ${where} ORDER BY name, version, id`).pluck().all(...params) as string[];
-        const pins: ExportPin[] = (name === null ? this.allPins() : this.pinsFor(name)).map((p) => ({
-          name: p.name,
-          fingerprint: p.fingerprint,
-          public_key: p.publicKey,
-          created: p.created,
-        }));
+        const sign = <T extends ExportPin | ExportRevocation>(kind: 'pin' | 'revocation', st: T): T => (opts.signer ? signStatement(kind, st, opts.signer) : st);
+        const pins: ExportPin[] = (name === null ? this.allPins() : this.pinsFor(name)).map((p) =>
+          sign('pin', { name: p.name, fingerprint: p.fingerprint, public_key: p.publicKey, created: p.created }),
+        );
         if (name !== null && seals.length === 0 && pins.length === 0) {
           throw new SealedError('NOT_FOUND', `The registry has no seals and no pins for ${name}.`, { hint: 'See what it has with `sealed registry list`.' });
         }
-        const revocations: ExportRevocation[] = this.revocations().map((r) => ({ fingerprint: r.fingerprint, public_key: r.publicKey, revoked_at: r.revokedAt }));
+        const revocations: ExportRevocation[] = this.revocations().map((r) => sign('revocation', { fingerprint: r.fingerprint, public_key: r.publicKey, revoked_at: r.revokedAt }));
         // Stored seal documents are spliced in as they are: no parse and re-serialize of every seal.
         const text = [
           '{',
@@ -296,87 +350,132 @@ export class Registry extends RegistryReader {
   }
 
   /** Writes an export atomically (a reader never sees half a file). */
-  exportTo(path: string, opts: { package?: string } = {}): Omit<ExportResult, 'text'> {
+  exportTo(path: string, opts: ExportOptions = {}): Omit<ExportResult, 'text'> {
     const { text, ...counts } = this.exportText(opts);
     writeFileAtomic(path, text, 0o644);
     return counts;
   }
 
   /** Reads, checks (every seal's schema, chain and signature) and applies an export file: all or nothing. */
-  importFile(path: string): ImportReport {
-    return this.applyImport(planImport(readExportFile(path), path));
+  importFile(path: string, opts: ImportOptions = {}): ImportReport {
+    return this.applyImport(planImport(readExportFile(path), path), opts);
   }
 
   /**
    * Applies a checked import plan in one transaction: all or nothing. A plan with any rejection writes
-   * nothing and throws IMPORT_REJECTED naming each bad entry. Pins are added only for packages without
-   * pins here; a different pin set is reported as a conflict and not applied. Revocations are imported
-   * (and remove the revoked keys' pins); an imported pin on a revoked key is skipped.
+   * nothing and throws IMPORT_REJECTED naming each bad entry. Seals are added (each is evidence, not
+   * trust). Pins and revocations are trust statements: an unsigned one, or one whose signer this home
+   * does not trust (see trustedSigners), is reported and not applied. Pins are compared with the pins
+   * here as they were before the import, and added only for packages with none. A revocation that would
+   * remove a pin here is held back unless `acceptRevocations`; an imported pin on a revoked key is
+   * skipped. With `dryRun`, the report says what would change and nothing is written.
    */
-  applyImport(plan: ImportPlan): ImportReport {
+  applyImport(plan: ImportPlan, opts: ImportOptions = {}): ImportReport {
     if (plan.rejected.length > 0) throw rejectionError(plan);
-    return this.guard(() =>
-      this.db
-        .transaction(() => {
-          const at = this.iso();
-          const report: ImportReport = {
-            source: plan.source,
-            seals: { imported: 0, alreadyPresent: 0, packages: [] },
-            pins: { imported: [], alreadyPresent: 0, conflicts: [], skippedRevoked: 0 },
-            revocations: { imported: [], alreadyPresent: 0, pinsRemoved: [] },
-          };
-          const packages = new Set<string>();
-          for (const item of plan.seals) {
-            if (this.insertSeal(item, 'import', at)) {
-              report.seals.imported++;
-              packages.add(item.summary.name);
-            } else report.seals.alreadyPresent++;
-          }
-          report.seals.packages = [...packages].sort();
+    const run = () => {
+      const at = this.iso();
+      const report: ImportReport = {
+        source: plan.source,
+        dryRun: Boolean(opts.dryRun),
+        seals: { imported: 0, alreadyPresent: 0, packages: [] },
+        pins: { imported: [], alreadyPresent: 0, conflicts: [], skippedRevoked: 0, unsigned: [], untrusted: [] },
+        revocations: { imported: [], alreadyPresent: 0, pinsRemoved: [], heldBack: [], unsigned: [], untrusted: [] },
+      };
+      const packages = new Set<string>();
+      for (const item of plan.seals) {
+        if (this.insertSeal(item, 'import', at)) {
+          report.seals.imported++;
+          packages.add(item.summary.name);
+        } else report.seals.alreadyPresent++;
+      }
+      report.seals.packages = [...packages].sort();
 
-          const insertRevocation = this.db.prepare(`INSERT INTO revoked_keys (fingerprint, public_key, revoked_at, origin) VALUES (?, ?, ?, 'import') ON CONFLICT DO NOTHING`);
-          for (const rev of plan.revocations) {
-            if (insertRevocation.run(rev.fingerprint, rev.public_key, rev.revoked_at).changes === 0) {
-              report.revocations.alreadyPresent++;
-              continue;
-            }
-            report.revocations.imported.push(rev.fingerprint);
-            for (const name of this.db.prepare('SELECT name FROM pins WHERE fingerprint = ?').pluck().all(rev.fingerprint) as string[]) {
-              report.revocations.pinsRemoved.push({ name, fingerprint: rev.fingerprint });
-            }
-            this.db.prepare('DELETE FROM pins WHERE fingerprint = ?').run(rev.fingerprint);
-          }
+      const trusted = this.trustedSigners(opts.from ?? []);
+      const revocations = plan.revocations.filter((rev) => {
+        if (rev.signer === null) report.revocations.unsigned.push(rev.fingerprint);
+        // A key may always revoke itself: that is how a stolen key is retired.
+        else if (rev.signer !== rev.fingerprint && !trusted.has(rev.signer)) report.revocations.untrusted.push({ fingerprint: rev.fingerprint, signer: rev.signer });
+        else return true;
+        return false;
+      });
+      const incomingRevoked = new Set(revocations.map((r) => r.fingerprint));
 
-          const revoked = this.revokedKeys();
-          const byName = new Map<string, Map<string, ExportPin>>();
-          for (const pin of plan.pins) {
-            if (revoked.has(pin.fingerprint)) {
-              report.pins.skippedRevoked++;
-              continue;
-            }
-            const group = byName.get(pin.name) ?? new Map<string, ExportPin>();
-            group.set(pin.fingerprint, pin);
-            byName.set(pin.name, group);
+      // Pins first, against the pins as they stand before this import: an imported revocation must
+      // never clear the way for an imported pin.
+      const revoked = this.revokedKeys();
+      const byName = new Map<string, Map<string, ExportPin>>();
+      for (const pin of plan.pins) {
+        if (pin.signer === null) {
+          report.pins.unsigned.push({ name: pin.name, fingerprint: pin.fingerprint });
+          continue;
+        }
+        if (!trusted.has(pin.signer)) {
+          report.pins.untrusted.push({ name: pin.name, fingerprint: pin.fingerprint, signer: pin.signer });
+          continue;
+        }
+        if (revoked.has(pin.fingerprint) || incomingRevoked.has(pin.fingerprint)) {
+          report.pins.skippedRevoked++;
+          continue;
+        }
+        const group = byName.get(pin.name) ?? new Map<string, ExportPin>();
+        group.set(pin.fingerprint, pin);
+        byName.set(pin.name, group);
+      }
+      const insertPin = this.db.prepare(`INSERT INTO pins (name, fingerprint, public_key, created, origin) VALUES (?, ?, ?, ?, 'import')`);
+      for (const [name, group] of byName) {
+        const local = this.pinsFor(name).map((p) => p.fingerprint);
+        const incoming = [...group.keys()];
+        if (local.length === 0) {
+          for (const pin of group.values()) {
+            insertPin.run(name, pin.fingerprint, pin.public_key, at);
+            report.pins.imported.push({ name, fingerprint: pin.fingerprint, publicKey: pin.public_key, created: at, origin: 'import' });
           }
-          const insertPin = this.db.prepare(`INSERT INTO pins (name, fingerprint, public_key, created, origin) VALUES (?, ?, ?, ?, 'import')`);
-          for (const [name, group] of byName) {
-            const local = this.pinsFor(name).map((p) => p.fingerprint);
-            const incoming = [...group.keys()];
-            if (local.length === 0) {
-              for (const pin of group.values()) {
-                insertPin.run(name, pin.fingerprint, pin.public_key, at);
-                report.pins.imported.push({ name, fingerprint: pin.fingerprint, publicKey: pin.public_key, created: at, origin: 'import' });
-              }
-            } else if (incoming.every((fp) => local.includes(fp))) {
-              report.pins.alreadyPresent += incoming.length;
-            } else {
-              report.pins.conflicts.push({ name, local, imported: incoming });
-            }
-          }
-          return report;
-        })
-        .immediate(),
-    );
+        } else if (incoming.every((fp) => local.includes(fp))) {
+          report.pins.alreadyPresent += incoming.length;
+        } else {
+          report.pins.conflicts.push({ name, local, imported: incoming });
+        }
+      }
+
+      const insertRevocation = this.db.prepare(`INSERT INTO revoked_keys (fingerprint, public_key, revoked_at, origin) VALUES (?, ?, ?, 'import') ON CONFLICT DO NOTHING`);
+      const pinsOf = this.db.prepare('SELECT name FROM pins WHERE fingerprint = ? ORDER BY name').pluck();
+      for (const rev of revocations) {
+        if (revoked.has(rev.fingerprint)) {
+          report.revocations.alreadyPresent++;
+          continue;
+        }
+        const removes = pinsOf.all(rev.fingerprint) as string[];
+        if (removes.length > 0 && !opts.acceptRevocations) {
+          report.revocations.heldBack.push({ fingerprint: rev.fingerprint, signer: rev.signer!, pins: removes });
+          continue;
+        }
+        insertRevocation.run(rev.fingerprint, rev.public_key, rev.revoked_at);
+        report.revocations.imported.push(rev.fingerprint);
+        for (const name of removes) report.revocations.pinsRemoved.push({ name, fingerprint: rev.fingerprint });
+        this.db.prepare('DELETE FROM pins WHERE fingerprint = ?').run(rev.fingerprint);
+      }
+      if (opts.dryRun) throw new DryRun(report);
+      return report;
+    };
+    try {
+      return this.guard(() => this.db.transaction(run).immediate());
+    } catch (e) {
+      if (e instanceof DryRun) return e.report;
+      throw e;
+    }
+  }
+
+  /**
+   * The keys whose pins and revocations an import applies: the roster's keys (when the policy has one)
+   * and the keys the user named (`--from`). A revocation signed by the key it revokes is also applied.
+   */
+  trustedSigners(from: readonly string[]): Set<string> {
+    const roster = this.policy().trustedKeys;
+    return new Set([...(roster ? roster.keys.keys() : []), ...from]);
   }
 }
 
+/** Carries a dry run's report out of the transaction it rolls back. */
+class DryRun {
+  constructor(readonly report: ImportReport) {}
+}

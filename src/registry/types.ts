@@ -53,6 +53,8 @@ export interface Installation {
   name: string;
   version: string;
   chainHash: string;
+  /** The signer of the installed seal. */
+  fingerprint: string;
   /** The interpreter used to install. */
   python: string;
   installedAt: string;

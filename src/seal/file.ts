@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { SealedError } from '../errors.js';
 import { assertSchema } from '../core/schema.js';
+import { parseStrictJson, StrictJsonError } from '../core/json.js';
+import { checkSealText } from './text.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { Seal } from './seal.js';
 
@@ -13,8 +15,10 @@ const MAX_SEAL_BYTES = 4 * 1024 * 1024;
 export function parseSeal(text: string, source = 'the seal'): Seal {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseStrictJson(text);
   } catch (e) {
+    const p = e instanceof StrictJsonError ? e.problem : null;
+    if (p && p.kind !== 'syntax') throw new SealedError('MALFORMED_SEAL', `${source} is not strict JSON: ${e instanceof Error ? e.message : ''}.`, { step: 'parse', where: 'path' in p ? p.path : undefined });
     throw new SealedError('MALFORMED_SEAL', `${source} is not valid JSON (${(e as Error).message}); it may be truncated.`, { step: 'parse' });
   }
   assertSealShape(value, source);
@@ -23,6 +27,7 @@ export function parseSeal(text: string, source = 'the seal'): Seal {
 
 export function assertSealShape(value: unknown, source = 'the seal'): asserts value is Seal {
   assertSchema(SEAL_SCHEMA, value, source, 'MALFORMED_SEAL');
+  checkSealText(value as Seal, source);
 }
 
 export function readSealFile(path: string): Seal {

@@ -137,13 +137,17 @@ function publicKeyObject(raw: Uint8Array): KeyObject | null {
 
 function pointIsValid(hex: string): boolean {
   try {
-    return !ed25519.ExtendedPoint.fromHex(hex).isSmallOrder();
+    const point = ed25519.ExtendedPoint.fromHex(hex);
+    // Torsion-free only: A plus a point of order 8 is another key that the private key of A signs for
+    // about one message in eight (cofactorless verification), so one private key could count as two
+    // signers toward N-of-M. Small-order points are not torsion-free either.
+    return !point.isSmallOrder() && point.isTorsionFree();
   } catch {
     return false;
   }
 }
 
-/** A 32-byte encoding of a curve point that is not of small order. */
+/** A 32-byte encoding of a curve point in the prime-order subgroup (torsion-free, not of small order). */
 export function isValidPublicKey(raw: Uint8Array): boolean {
   return publicKeyObject(raw) !== null;
 }
@@ -173,7 +177,8 @@ export function parseKeyReference(text: string, opts: { allowBare: boolean }): K
   }
   const raw = Buffer.from(hex, 'hex');
   if (!isValidPublicKey(raw)) {
-    throw new SealedError('MALFORMED_KEY', `ed25519:${hex} is not a valid Ed25519 public key (not a curve point, or of small order).`);
+    // Redacted: what does not decode as a public key may be a private seed pasted in its place.
+    throw new SealedError('MALFORMED_KEY', `ed25519:${redact(hex)} is not a valid Ed25519 public key (not a curve point, of small order, or with a torsion component).`);
   }
   return { kind: 'public', raw, fingerprint: fingerprintOf(raw) };
 }

@@ -10,7 +10,7 @@
 //      UNTRUSTED_SIGNER, for something already installed as REVOKED_KEY or KEY_CHANGED (what changed since).
 
 import { SealedError } from '../errors.js';
-import { decide, type Decision, type PinnedKey, type PolicySettings, type SignerEvidence } from '../policy/decide.js';
+import { decide, keyChangedError, type Decision, type PinnedKey, type PolicySettings, type SignerEvidence } from '../policy/decide.js';
 
 /** Why the verdict is asked: a wheel about to be installed, or one installed earlier (`sealed verify`). */
 export type TrustPurpose = 'install' | 'installed';
@@ -65,9 +65,13 @@ function judge(decision: Decision, candidate: SignerEvidence, purpose: TrustPurp
   // Step 3.
   if (decision.counted.includes(candidate.fingerprint)) return { accepted: true, candidate, purpose, decision, error: null };
   const label = `${decision.input.name} ${decision.input.version}`;
+  const mine = decision.results.find((r) => r.chainHash === candidate.chainHash && r.fingerprint === candidate.fingerprint);
   const error =
     purpose === 'install'
-      ? new SealedError('UNTRUSTED_SIGNER', `${label}: the seals that meet the policy are by other keys; the wheel built here is sealed by ${candidate.fingerprint}, which does not count.`, {
+      ? // The pinned key's older seal still counts, but this build is by another key: a key rotation.
+        mine?.status === 'unpinned'
+        ? keyChangedError(decision, [candidate.fingerprint])
+        : new SealedError('UNTRUSTED_SIGNER', `${label}: the seals that meet the policy are by other keys; the wheel built here is sealed by ${candidate.fingerprint}, which does not count.`, {
           found: candidate.fingerprint,
           expected: decision.counted,
         })

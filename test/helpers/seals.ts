@@ -4,6 +4,8 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { createSeal, type Seal, type SigningKey } from '../../src/seal/index.js';
 import type { RecordInput } from '../../src/chain/types.js';
+import { signMessage } from '../../src/seal/keys.js';
+import type { StatementSigner } from '../../src/registry/statements.js';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
@@ -113,4 +115,9 @@ export function withBrokenChain(seal: Seal): Seal {
   const artifact = copy.records[copy.records.length - 1]!;
   (artifact.body as { size: number }).size += 1;
   return copy;
+}
+
+/** A test key as the signer of an export's trust statements (pins and revocations). */
+export function statementSignerOf(key: SigningKey): StatementSigner {
+  return { publicKey: key.publicKey, sign: (message) => signMessage(key, message) };
 }

@@ -179,7 +179,9 @@ describe('cli: export in one SEALED_HOME, import into another', () => {
     assert.deepEqual([ex.json.seals, ex.json.pins, ex.json.revocations], [3, 1, 1]);
 
     const other = tempDir('cli');
-    const im = cli(other, ['registry', 'import', file, '--json']);
+    // Pins and revocations are statements signed by the exporting home's key: trusted here with --from.
+    const exporter = cli(home, ['key', 'show', '--json']).json.public_key as string;
+    const im = cli(other, ['registry', 'import', file, '--from', exporter, '--json']);
     assert.equal(im.code, 0, im.stderr);
     assert.equal(im.json.seals.imported, 3);
     assert.deepEqual(im.json.seals.rejected, []);
@@ -188,11 +190,11 @@ describe('cli: export in one SEALED_HOME, import into another', () => {
     const ids = (h: string) => cli(h, ['registry', 'list', '--json']).json.seals.map((s: { chain_hash: string; fingerprint: string; pinned: boolean }) => [s.chain_hash, s.fingerprint, s.pinned]);
     assert.deepEqual(ids(other), ids(home));
 
-    const again = cli(other, ['registry', 'import', file, '--json']);
+    const again = cli(other, ['registry', 'import', file, '--from', exporter, '--json']);
     assert.equal(again.json.seals.imported, 0);
     assert.equal(again.json.seals.already_present, 3);
     assert.equal(again.json.pins.already_present, 1);
-    const human = cli(other, ['registry', 'import', file]);
+    const human = cli(other, ['registry', 'import', file, '--from', exporter]);
     assert.match(human.stdout, /0 imported, 3 already present, 0 rejected/);
   });
 
@@ -214,7 +216,7 @@ describe('cli: export in one SEALED_HOME, import into another', () => {
     reg.close();
     const file = join(tempDir('x'), 'team.json');
     cli(home, ['registry', 'export', file]);
-    const r = cli(other, ['registry', 'import', file]);
+    const r = cli(other, ['registry', 'import', file, '--from', cli(home, ['key', 'show', '--json']).json.public_key]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /pin conflict for six/);
     const pins = cli(other, ['registry', 'pins', '--json']).json.pins;

@@ -5,8 +5,12 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from '../../src/registry/index.js';
-import { verifySeal, type Seal } from '../../src/seal/index.js';
-import { makeSeal, testKey } from '../helpers/seals.js';
+import { fingerprintOf, verifySeal, type Seal } from '../../src/seal/index.js';
+import { signStatement } from '../../src/registry/statements.js';
+import { makeSeal, statementSignerOf, testKey } from '../helpers/seals.js';
+
+/** The teammate who signs the exports' pins; the importing home trusts it with --from. */
+const lead = testKey('team-lead');
 import { cliPath } from '../helpers/paths.js';
 import { tempDir, writeExport } from './util.js';
 
@@ -44,7 +48,7 @@ describe('registry: eight processes writing to one SEALED_HOME at once', () => {
       const seals = pool.slice(t * 100, t * 100 + 120);
       const pins = seals.slice(0, 10).map((s) => {
         const v = verifySeal(s);
-        return { name: v.name, fingerprint: v.fingerprint, public_key: v.publicKey, created: '2024-06-01T00:00:00Z' };
+        return signStatement('pin', { name: v.name, fingerprint: v.fingerprint, public_key: v.publicKey, created: '2024-06-01T00:00:00Z' }, statementSignerOf(lead));
       });
       for (const s of seals) all.set(s.chain_hash, s);
       exports.push({ file: writeExport(join(dir, `team-${t}.json`), seals, pins), pins });
@@ -52,7 +56,7 @@ describe('registry: eight processes writing to one SEALED_HOME at once', () => {
 
     const PER_WORKER = 40;
     const runs = [
-      ...exports.map((e) => run([cliPath(), '--home', home, 'registry', 'import', e.file, '--json'])),
+      ...exports.map((e) => run([cliPath(), '--home', home, 'registry', 'import', e.file, '--from', fingerprintOf(lead.publicKey), '--json'])),
       ...[0, 1, 2, 3].map((w) => run([WORKER, home, String(w), String(PER_WORKER), wheel])),
     ];
     const results = await Promise.all(runs);

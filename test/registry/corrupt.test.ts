@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, openSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry, registryPath, SCHEMA_VERSION } from '../../src/registry/index.js';
@@ -104,11 +104,30 @@ describe('registry: damaged or foreign registry.db', () => {
     assertRefusedUntouched(home, 'REGISTRY_CORRUPT');
   });
 
-  it('starts afresh from an empty registry.db (created, never written)', () => {
+  it('refuses a zero-length registry.db (its pins and revocations are gone) instead of starting afresh', () => {
     const home = tempDir('corrupt');
     writeFileSync(registryPath(home), '');
+    assertRefusedUntouched(home, 'REGISTRY_CORRUPT');
+    assert.equal(statSync(registryPath(home)).size, 0, 'left as it was, for the user to look at');
+  });
+
+  it('refuses an SQLite file with no registry in it (version 0, no tables)', () => {
+    const home = tempDir('corrupt');
+    const raw = new Database(registryPath(home));
+    raw.exec('CREATE TABLE t (x); DROP TABLE t'); // a real SQLite file, emptied
+    raw.close();
+    assert.ok(statSync(registryPath(home)).size > 0);
+    assertRefusedUntouched(home, 'REGISTRY_CORRUPT');
+  });
+
+  it('creates a new registry whole under another name and links it into place, leaving no temporary file', () => {
+    const home = tempDir('corrupt');
     const r = cli(home, ['registry', 'list', '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(readFileSync(registryPath(home)).subarray(0, 15).toString() === 'SQLite format 3');
+    const check = new Database(registryPath(home), { readonly: true });
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    check.close();
+    assert.deepEqual(readdirSync(home).filter((f) => f.includes('.new')), []);
   });
 });

@@ -4,15 +4,18 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry, registryPath, SCHEMA_VERSION, wheelStorePath, parseExport, planImport, planImportParallel } from '../../src/registry/index.js';
-import { parseKeyReference, verifySeal } from '../../src/seal/index.js';
+import { fingerprintOf, parseKeyReference, verifySeal } from '../../src/seal/index.js';
+import { signStatement } from '../../src/registry/statements.js';
 import { isSealedError } from '../../src/errors.js';
-import { hex64, makeSeal, testKey, withBadSignature, withBrokenChain } from '../helpers/seals.js';
+import { hex64, makeSeal, statementSignerOf, testKey, withBadSignature, withBrokenChain } from '../helpers/seals.js';
 import { verdictIn } from '../helpers/trust.js';
 import { exportDoc, sha256File, tempDir, writeExport } from './util.js';
 
 const alice = testKey('alice');
 const bob = testKey('bob');
 const carol = testKey('carol');
+/** The teammate whose exports this registry trusts (--from). */
+const dave = testKey('dave');
 const fixedClock = () => new Date('2024-06-01T10:00:00Z');
 
 function open(home = tempDir()): Registry {
@@ -185,7 +188,7 @@ describe('registry: installations', () => {
     reg.recordInstallation({ chainHash: two.chainHash, prefix: '/venv', python: '/venv/bin/python', installedAt: '2024-06-02T00:00:00Z' });
     reg.recordInstallation({ chainHash: one.chainHash, prefix: '/other', python: '/usr/bin/python3' });
     assert.deepEqual(reg.installationsFor('/venv'), [
-      { prefix: '/venv', name: 'six', version: '1.17.0', chainHash: two.chainHash, python: '/venv/bin/python', installedAt: '2024-06-02T00:00:00Z' },
+      { prefix: '/venv', name: 'six', version: '1.17.0', chainHash: two.chainHash, fingerprint: two.fingerprint, python: '/venv/bin/python', installedAt: '2024-06-02T00:00:00Z' },
     ]);
     assert.equal(reg.installationsFor('/other').length, 1);
     reg.close();
@@ -234,11 +237,12 @@ describe('registry: export and import (library)', () => {
     here.applyVerdict(verdictIn(here, { name: 'attrs', version: '23.1.0', sourceSha256: source, seals: [a] }));
     here.revokeKey(parseKeyReference(`ed25519:${Buffer.from(carol.publicKey).toString('hex')}`, { allowBare: false }));
     const file = join(tempDir(), 'team.json');
-    assert.deepEqual(here.exportTo(file), { package: null, seals: 2, pins: 1, revocations: 1 });
+    assert.deepEqual(here.exportTo(file, { signer: statementSignerOf(dave) }), { package: null, seals: 2, pins: 1, revocations: 1 });
     here.close();
 
     const there = open();
-    const report = there.importFile(file);
+    const trust = { from: [fingerprintOf(dave.publicKey)] };
+    const report = there.importFile(file, trust);
     assert.equal(report.seals.imported, 2);
     assert.deepEqual(report.seals.packages, ['attrs', 'six']);
     assert.deepEqual(report.pins.imported.map((p) => [p.name, p.fingerprint]), [['attrs', a.fingerprint]]);
@@ -246,7 +250,7 @@ describe('registry: export and import (library)', () => {
     assert.equal(there.pinsFor('attrs')[0]!.origin, 'import');
     assert.equal(there.sealRows('attrs')[0]!.origin, 'import');
 
-    const again = there.importFile(file);
+    const again = there.importFile(file, trust);
     assert.deepEqual(
       [again.seals.imported, again.seals.alreadyPresent, again.pins.imported.length, again.pins.alreadyPresent, again.revocations.alreadyPresent],
       [0, 2, 0, 1, 1],
@@ -271,10 +275,10 @@ describe('registry: export and import (library)', () => {
     reg.applyVerdict(verdictIn(reg, { name: 'attrs', version: '1.0.0', sourceSha256: source, seals: [a] }));
     const b = verifySeal(makeSeal({ key: bob, name: 'attrs', sourceSha256: source }));
     const file = writeExport(join(tempDir(), 'x.json'), [], [
-      { name: 'attrs', fingerprint: b.fingerprint, public_key: b.publicKey, created: '2024-01-01T00:00:00Z' },
-      { name: 'six', fingerprint: b.fingerprint, public_key: b.publicKey, created: '2024-01-01T00:00:00Z' },
+      signStatement('pin', { name: 'attrs', fingerprint: b.fingerprint, public_key: b.publicKey, created: '2024-01-01T00:00:00Z' }, statementSignerOf(dave)),
+      signStatement('pin', { name: 'six', fingerprint: b.fingerprint, public_key: b.publicKey, created: '2024-01-01T00:00:00Z' }, statementSignerOf(dave)),
     ]);
-    const report = reg.importFile(file);
+    const report = reg.importFile(file, { from: [fingerprintOf(dave.publicKey)] });
     assert.deepEqual(report.pins.conflicts, [{ name: 'attrs', local: [a.fingerprint], imported: [b.fingerprint] }]);
     assert.deepEqual(reg.pinsFor('attrs').map((p) => p.fingerprint), [a.fingerprint]);
     assert.deepEqual(reg.pinsFor('six').map((p) => p.fingerprint), [b.fingerprint]);
@@ -288,10 +292,11 @@ describe('registry: export and import (library)', () => {
     const file = writeExport(
       join(tempDir(), 'x.json'),
       [],
-      [{ name: 'six', fingerprint: a.fingerprint, public_key: a.publicKey, created: '2024-01-01T00:00:00Z' }],
-      [{ fingerprint: a.fingerprint, public_key: a.publicKey, revoked_at: '2024-05-01T00:00:00Z' }],
+      [signStatement('pin', { name: 'six', fingerprint: a.fingerprint, public_key: a.publicKey, created: '2024-01-01T00:00:00Z' }, statementSignerOf(dave))],
+      [signStatement('revocation', { fingerprint: a.fingerprint, public_key: a.publicKey, revoked_at: '2024-05-01T00:00:00Z' }, statementSignerOf(dave))],
     );
-    const report = reg.importFile(file);
+    // Removing a pin here takes the user's say: --accept-revocations (or a yes on a terminal).
+    const report = reg.importFile(file, { from: [fingerprintOf(dave.publicKey)], acceptRevocations: true });
     assert.deepEqual(report.revocations.pinsRemoved, [{ name: 'attrs', fingerprint: a.fingerprint }]);
     assert.equal(report.pins.skippedRevoked, 1);
     assert.equal(reg.allPins().length, 0);

@@ -1,11 +1,13 @@
 // `sealed registry list | pins | export | import | revoke`. Queries use the fast reader; the commands
 // that write load the full registry (seal verification) only when they run.
 import type { Command, Context } from '../command.js';
-import { stringOption } from '../command.js';
+import { boolOption, stringOption } from '../command.js';
 import { table } from '../output.js';
 import { SealedError } from '../../errors.js';
 import { RegistryReader } from '../../registry/reader.js';
 import { normalizeName } from '../../core/names.js';
+import type { ImportReport } from '../../registry/index.js';
+import { escapeText } from '../../core/text.js';
 
 async function withRegistry<T>(ctx: Context, fn: (reg: import('../../registry/index.js').Registry) => T): Promise<T> {
   const { Registry } = await import('../../registry/index.js');
@@ -56,8 +58,8 @@ export const list: Command = {
         const body = table(
           ['NAME', 'VERSION', 'SIGNER', 'TRUST', 'SOURCE SHA256', 'BUILT', 'STORED'],
           seals.map((s) => [
-            s.name,
-            s.version,
+            escapeText(s.name),
+            escapeText(s.version),
             s.fingerprint,
             s.revoked ? 'REVOKED' : s.pinned ? 'pinned' : '-',
             `${s.source_sha256.slice(0, 16)}…`,
@@ -115,7 +117,11 @@ export const exportCommand: Command = {
   async run(ctx, args) {
     const file = args.positionals[0]!;
     const pkg = stringOption(args, 'package');
-    const result = await withRegistry(ctx, (reg) => reg.exportTo(file, pkg === undefined ? {} : { package: normalizeName(pkg) }));
+    const { homeStatementSigner } = await import('../../registry/index.js');
+    // Pins and revocations travel as statements signed by this home's key: an importer applies them
+    // only when it trusts that key (--from, or its roster).
+    const signer = homeStatementSigner(ctx.home());
+    const result = await withRegistry(ctx, (reg) => reg.exportTo(file, pkg === undefined ? { signer } : { package: normalizeName(pkg), signer }));
     ctx.out.result(
       { file, package: result.package, seals: result.seals, pins: result.pins, revocations: result.revocations },
       () => `exported ${result.seals} seal(s), ${result.pins} pin(s) and ${result.revocations} revocation(s)${result.package ? ` of ${result.package}` : ''} to ${file}`,
@@ -125,49 +131,115 @@ export const exportCommand: Command = {
 
 export const importCommand: Command = {
   name: 'registry import',
-  usage: 'registry import FILE [--json]',
+  usage: 'registry import FILE [--from KEY]... [--accept-revocations] [--dry-run] [--json]',
   summary:
-    'Imports an export: checks the schema and every seal\'s chain and signature first, then writes everything in one transaction or nothing. Pins are added only for packages with no pins here; conflicts are reported, not applied.',
-  options: {},
+    "Imports an export: checks the schema and every seal's chain and signature first, then writes everything in one transaction or nothing. " +
+    'Pins and revocations are applied only when signed by a key you trust (--from KEY, or a key in the trusted-keys roster; a key may revoke itself); ' +
+    'pins only for packages with no pins here (conflicts are reported, not applied); a revocation that removes a pin here needs --accept-revocations ' +
+    '(or a yes on a terminal). --dry-run prints what would change.',
+  options: { from: { type: 'string', multiple: true }, 'accept-revocations': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
   minPositionals: 1,
   maxPositionals: 1,
   async run(ctx, args) {
     const file = args.positionals[0]!;
     const { readExportFile, planImportParallel } = await import('../../registry/index.js');
+    const { parseKeyReference } = await import('../../seal/index.js');
+    const fromValues = args.values.from;
+    const { assertNotOwnPrivateKey } = await import('../../policy/trusted-keys.js');
+    const from = (Array.isArray(fromValues) ? fromValues : []).map((k) => {
+      assertNotOwnPrivateKey(k, ctx.home());
+      return parseKeyReference(k, { allowBare: true }).fingerprint;
+    });
+    const dryRun = boolOption(args, 'dry-run');
+    let acceptRevocations = boolOption(args, 'accept-revocations');
     const doc = readExportFile(file);
     const plan = await planImportParallel(doc, file, { onProgress: (done, total) => ctx.out.progress(`verifying seals: ${done}/${total}`) });
     ctx.out.clearProgress();
-    const report = await withRegistry(ctx, (reg) => reg.applyImport(plan));
-    for (const c of report.pins.conflicts) {
-      ctx.out.warn(
-        `pin conflict for ${c.name}: pinned here ${c.local.join(', ')}; the export pins ${c.imported.join(', ')}. Not applied. ` +
-          `If you trust the export's key, revoke the local one (sealed registry revoke --key KEY) and import again.`,
-      );
+    if (!acceptRevocations && !dryRun && canAsk(ctx)) {
+      // On a terminal the user decides about revocations that would remove pins here; elsewhere they are held back.
+      const preview = await withRegistry(ctx, (reg) => reg.applyImport(plan, { from, dryRun: true }));
+      if (preview.revocations.heldBack.length > 0) acceptRevocations = await confirmRevocations(ctx, preview.revocations.heldBack);
     }
-    const data = {
-      file,
-      seals: { imported: report.seals.imported, already_present: report.seals.alreadyPresent, rejected: [], packages: report.seals.packages },
-      pins: {
-        imported: report.pins.imported.map((p) => ({ name: p.name, fingerprint: p.fingerprint, public_key: p.publicKey })),
-        already_present: report.pins.alreadyPresent,
-        conflicts: report.pins.conflicts,
-        skipped_revoked: report.pins.skippedRevoked,
-      },
-      revocations: { imported: report.revocations.imported, already_present: report.revocations.alreadyPresent, pins_removed: report.revocations.pinsRemoved },
-    };
-    ctx.out.result(data, () =>
-      [
-        `imported from ${file}:`,
-        `  seals:        ${report.seals.imported} imported, ${report.seals.alreadyPresent} already present, 0 rejected`,
-        `  pins:         ${report.pins.imported.length} added, ${report.pins.alreadyPresent} already present, ${report.pins.conflicts.length} conflict(s) not applied` +
-          (report.pins.skippedRevoked ? `, ${report.pins.skippedRevoked} skipped (revoked key)` : ''),
-        ...report.pins.imported.map((p) => `    + ${p.name}: ${p.fingerprint}`),
-        `  revocations:  ${report.revocations.imported.length} imported, ${report.revocations.alreadyPresent} already present` +
-          (report.revocations.pinsRemoved.length ? `, ${report.revocations.pinsRemoved.length} pin(s) removed` : ''),
-      ].join('\n'),
-    );
+    const report = await withRegistry(ctx, (reg) => reg.applyImport(plan, { from, acceptRevocations, dryRun }));
+    reportImport(ctx, file, report);
   },
 };
+
+function canAsk(ctx: Context): boolean {
+  const stdin = ctx.io.stdin as NodeJS.ReadableStream & { isTTY?: boolean };
+  return Boolean(stdin.isTTY) && ctx.out.interactive;
+}
+
+async function confirmRevocations(ctx: Context, held: ImportReport['revocations']['heldBack']): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  for (const h of held) ctx.out.warn(`the export revokes ${h.fingerprint} (signed by ${h.signer}); applying it removes your pins for: ${h.pins.join(', ')}`);
+  const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr });
+  try {
+    const answer = await rl.question(`Apply ${held.length === 1 ? 'this revocation' : `these ${held.length} revocations`}? [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+function reportImport(ctx: Context, file: string, report: ImportReport): void {
+  const would = report.dryRun ? 'would be ' : '';
+  for (const c of report.pins.conflicts) {
+    ctx.out.warn(
+      `pin conflict for ${c.name}: pinned here ${c.local.join(', ')}; the export pins ${c.imported.join(', ')}. Not applied. ` +
+        `If you trust the export's key, revoke the local one (sealed registry revoke --key KEY) and import again.`,
+    );
+  }
+  const unsigned = report.pins.unsigned.length + report.revocations.unsigned.length;
+  if (unsigned > 0) ctx.out.warn(`${unsigned} pin(s)/revocation(s) in ${file} are not signed; not applied (an export by an older Sealed, or hand-written).`);
+  const signers = [...new Set([...report.pins.untrusted.map((p) => p.signer), ...report.revocations.untrusted.map((r) => r.signer)])];
+  if (signers.length > 0) {
+    ctx.out.warn(
+      `${report.pins.untrusted.length + report.revocations.untrusted.length} pin(s)/revocation(s) are signed by a key you do not trust (${signers.join(', ')}); not applied. ` +
+        'If you trust it, import again with --from KEY (its ed25519:... key or fingerprint).',
+    );
+  }
+  for (const h of report.revocations.heldBack) {
+    ctx.out.warn(`revocation of ${h.fingerprint} held back: it would remove your pins for ${h.pins.join(', ')}. Import again with --accept-revocations to apply it.`);
+  }
+  const data = {
+    file,
+    dry_run: report.dryRun,
+    seals: { imported: report.seals.imported, already_present: report.seals.alreadyPresent, rejected: [], packages: report.seals.packages },
+    pins: {
+      imported: report.pins.imported.map((p) => ({ name: p.name, fingerprint: p.fingerprint, public_key: p.publicKey })),
+      already_present: report.pins.alreadyPresent,
+      conflicts: report.pins.conflicts,
+      skipped_revoked: report.pins.skippedRevoked,
+      unsigned: report.pins.unsigned,
+      untrusted: report.pins.untrusted,
+    },
+    revocations: {
+      imported: report.revocations.imported,
+      already_present: report.revocations.alreadyPresent,
+      pins_removed: report.revocations.pinsRemoved,
+      held_back: report.revocations.heldBack,
+      unsigned: report.revocations.unsigned,
+      untrusted: report.revocations.untrusted,
+    },
+  };
+  const notApplied = (u: number, t: number) => (u + t > 0 ? `, ${u + t} not applied (${u} unsigned, ${t} by untrusted keys)` : '');
+  ctx.out.result(data, () =>
+    [
+      report.dryRun ? `dry run: nothing was written; importing ${file} would change:` : `imported from ${file}:`,
+      `  seals:        ${report.seals.imported} ${would}imported, ${report.seals.alreadyPresent} already present, 0 rejected`,
+      `  pins:         ${report.pins.imported.length} ${would}added, ${report.pins.alreadyPresent} already present, ${report.pins.conflicts.length} conflict(s) not applied` +
+        (report.pins.skippedRevoked ? `, ${report.pins.skippedRevoked} skipped (revoked key)` : '') +
+        notApplied(report.pins.unsigned.length, report.pins.untrusted.length),
+      ...report.pins.imported.map((p) => `    + ${p.name}: ${p.fingerprint}`),
+      `  revocations:  ${report.revocations.imported.length} ${would}imported, ${report.revocations.alreadyPresent} already present` +
+        (report.revocations.pinsRemoved.length ? `, ${report.revocations.pinsRemoved.length} pin(s) ${would}removed` : '') +
+        (report.revocations.heldBack.length ? `, ${report.revocations.heldBack.length} held back (would remove pins)` : '') +
+        notApplied(report.revocations.unsigned.length, report.revocations.untrusted.length),
+      ...report.revocations.pinsRemoved.map((p) => `    - ${p.name}: ${p.fingerprint}`),
+    ].join('\n'),
+  );
+}
 
 export const revoke: Command = {
   name: 'registry revoke',
@@ -178,6 +250,8 @@ export const revoke: Command = {
     const text = stringOption(args, 'key');
     if (text === undefined || text.trim() === '') throw new SealedError('USAGE', 'Which key? Pass --key ed25519:<hex>, the bare hex public key, or sha256:<fingerprint>.');
     const { parseKeyReference } = await import('../../seal/index.js');
+    const { assertNotOwnPrivateKey } = await import('../../policy/trusted-keys.js');
+    assertNotOwnPrivateKey(text, ctx.home());
     const ref = parseKeyReference(text, { allowBare: true });
     const r = await withRegistry(ctx, (reg) => reg.revokeKey(ref));
     ctx.out.result(

@@ -6,6 +6,10 @@ import { RegistryReader } from '../../registry/reader.js';
 import { isValidProjectName, normalizeName } from '../../core/names.js';
 import type { SealRow } from '../../registry/types.js';
 import { describeSandbox, sandboxOfBuild } from '../../policy/sandbox.js';
+import { escapeText } from '../../core/text.js';
+
+/** Every value from a seal or the registry is shown with its control characters made visible. */
+const e = (v: unknown): string => escapeText(String(v));
 
 export const command: Command = {
   name: 'show',
@@ -28,7 +32,7 @@ export const command: Command = {
       }
       const revoked = reg.revokedKeys();
       const pinned = new Set(pins.map((p) => p.fingerprint));
-      const seals = rows.map((row) => describe(row, reg.sealText(row.chainHash) ?? '{}', pinned.has(row.fingerprint), revoked.has(row.fingerprint)));
+      const seals = rows.map((row) => describe(row, reg.sealText(row.chainHash, row.fingerprint) ?? '{}', pinned.has(row.fingerprint), revoked.has(row.fingerprint)));
       const versions = [...new Set(rows.map((r) => r.version))];
       const data = {
         name,
@@ -98,19 +102,19 @@ function describe(row: SealRow, text: string, pinned: boolean, revoked: boolean)
 }
 
 function render(name: string, versions: string[], pins: { fingerprint: string; created: string; origin: string; revoked: boolean }[], seals: Described[]): string {
-  const lines = [`${name}: ${seals.length} seal${seals.length === 1 ? '' : 's'}, version${versions.length === 1 ? '' : 's'} ${versions.join(', ')}`];
+  const lines = [`${e(name)}: ${seals.length} seal${seals.length === 1 ? '' : 's'}, version${versions.length === 1 ? '' : 's'} ${e(versions.join(', '))}`];
   lines.push(pins.length === 0 ? 'pinned keys: none yet (the first accepted install pins its signer)' : 'pinned keys:');
   for (const p of pins) lines.push(`  ${p.fingerprint}  since ${p.created} (${p.origin === 'tofu' ? 'first use' : 'imported'})`);
   let current: string | undefined;
   for (const s of seals) {
     if (s.version !== current) {
       current = s.version;
-      lines.push('', `${name} ${s.version}`);
+      lines.push('', `${e(name)} ${e(s.version)}`);
     }
     const marks = [s.signer.pinned ? 'pinned' : 'not pinned', ...(s.signer.revoked ? ['REVOKED'] : [])].join(', ');
     const src = s.source as { kind?: string; filename?: string; url?: string; path?: string } | null;
     const b = s.build as { backend?: string; requirements?: unknown[]; started_at?: string } | null;
-    const e = s.environment as {
+    const env = s.environment as {
       python?: { version?: string; implementation?: string };
       kernel?: { release?: string };
       cpu_arch?: string;
@@ -119,18 +123,18 @@ function render(name: string, versions: string[], pins: { fingerprint: string; c
     } | null;
     lines.push(`  seal ${s.chain_hash}`);
     lines.push(`    signer    ${s.signer.fingerprint} (${marks})`);
-    lines.push(`    source    sha256 ${s.source_sha256}${src ? ` (${src.kind}: ${src.filename ?? src.path ?? ''}${src.url ? ` from ${src.url}` : ''})` : ''}`);
-    lines.push(`    artifact  ${s.artifact.filename} sha256 ${s.artifact.sha256}${s.artifact.size !== null ? ` (${s.artifact.size} bytes)` : ''}`);
-    if (b) lines.push(`    build     ${b.backend ?? '?'}, ${b.requirements?.length ?? 0} build requirement(s), ${b.started_at ?? '?'} to ${s.built_at}`);
-    if (b) lines.push(`    sandbox   ${describeSandbox(sandboxOfBuild(b))}`);
-    if (e) {
-      const os = e.os_release ? [e.os_release.ID, e.os_release.VERSION_ID].filter(Boolean).join(' ') : '';
+    lines.push(`    source    sha256 ${s.source_sha256}${src ? ` (${e(src.kind)}: ${e(src.filename ?? src.path ?? '')}${src.url ? ` from ${e(src.url)}` : ''})` : ''}`);
+    lines.push(`    artifact  ${e(s.artifact.filename)} sha256 ${s.artifact.sha256}${s.artifact.size !== null ? ` (${s.artifact.size} bytes)` : ''}`);
+    if (b) lines.push(`    build     ${e(b.backend ?? '?')}, ${b.requirements?.length ?? 0} build requirement(s), ${e(b.started_at ?? '?')} to ${e(s.built_at)}`);
+    if (b) lines.push(`    sandbox   ${e(describeSandbox(sandboxOfBuild(b)))}`);
+    if (env) {
+      const os = env.os_release ? [env.os_release.ID, env.os_release.VERSION_ID].filter(Boolean).join(' ') : '';
       lines.push(
-        `    env       ${e.python?.implementation ?? 'python'} ${e.python?.version ?? '?'}, kernel ${e.kernel?.release ?? '?'} ${e.cpu_arch ?? ''}${os ? `, ${os}` : ''}, pip ${e.pip_version ?? 'none'}, tpm ${s.tpm ? 'quote recorded' : 'none'}`,
+        `    env       ${e(env.python?.implementation ?? 'python')} ${e(env.python?.version ?? '?')}, kernel ${e(env.kernel?.release ?? '?')} ${e(env.cpu_arch ?? '')}${os ? `, ${e(os)}` : ''}, pip ${e(env.pip_version ?? 'none')}, tpm ${s.tpm ? 'quote recorded' : 'none'}`,
       );
     }
-    lines.push(`    records   ${s.records.join(', ')}`);
-    lines.push(`    stored    ${s.stored_at}${s.origin === 'import' ? ' (imported)' : ''}`);
+    lines.push(`    records   ${e(s.records.join(', '))}`);
+    lines.push(`    stored    ${e(s.stored_at)}${s.origin === 'import' ? ' (imported)' : ''}`);
   }
   return lines.join('\n');
 }

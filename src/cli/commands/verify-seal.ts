@@ -5,6 +5,9 @@ import { hashFile } from '../../util/hash-file.js';
 import { SealedError } from '../../errors.js';
 import { checkRoster, readTrustedKeysFile } from '../../policy/trusted-keys.js';
 import { describeSandbox } from '../../policy/sandbox.js';
+import { escapeText } from '../../core/text.js';
+
+const e = (v: unknown): string => escapeText(String(v));
 
 export const command: Command = {
   name: 'verify-seal',
@@ -43,14 +46,14 @@ export const command: Command = {
     };
     ctx.out.result(data, () =>
       [
-        `seal OK: ${summary.name} ${summary.version}`,
+        `seal OK: ${e(summary.name)} ${e(summary.version)}`,
         `  signer:      ${summary.fingerprint}`,
         `  chain hash:  ${summary.chainHash}`,
         `  source:      sha256 ${summary.sourceSha256}`,
-        `  artifact:    ${summary.artifact.filename} ${artifact ? '(file matches)' : '(file not checked; pass --artifact)'}`,
+        `  artifact:    ${e(summary.artifact.filename)} ${artifact ? '(file matches)' : '(file not checked; pass --artifact)'}`,
         `  tpm:         ${summary.hasTpm ? 'quote verified' : 'none (software-only measurement)'}`,
-        `  sandbox:     ${describeSandbox(summary.sandbox)}`,
-        ...(rosterPath ? [`  roster:      signer is in ${rosterPath}`] : []),
+        `  sandbox:     ${e(describeSandbox(summary.sandbox))}`,
+        ...(rosterPath ? [`  roster:      signer is in ${e(rosterPath)}`] : []),
       ].join('\n'),
     );
   },
