@@ -32,6 +32,8 @@ const REFUSED = [
   'TPM_FIRMWARE_MISMATCH',
   'SOURCE_HASH_REJECTED',
   'IMPORT_REJECTED',
+  'ATTESTATION_KEYID_MISMATCH',
+  'ATTESTATION_MISMATCH',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */
@@ -44,6 +46,7 @@ const USAGE = [
   'KEY_EXISTS',
   'KEY_PERMISSIONS',
   'NOT_FOUND',
+  'MALFORMED_ATTESTATION',
 ] as const;
 
 /** Exit 3: operational failure. */

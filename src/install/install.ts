@@ -20,6 +20,7 @@ import type { TpmConfig } from '../tpm/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { resolveWithPip, wheelMatchesTags, type PlannedDist, type Resolution } from './pip-resolve.js';
 import type { EarlyStart } from './start.js';
+import { attestationPathFor, writeAttestationFile } from '../attest/index.js';
 
 export interface InstallOptions {
   home: string;
@@ -213,6 +214,7 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
       o.progress(`${label}: sealing`);
       const wheel = registry.storeWheel(sealed.wheelPath, sealed.summary.artifact.sha256);
       registry.storeSeal(sealed.seal);
+      writeAttestationFile(attestationPathFor(wheel), sealed.attestation);
       return { summary: sealed.summary, wheel };
     });
     own = { ...built, log: logPath, action: 'build' };

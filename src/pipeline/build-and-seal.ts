@@ -15,6 +15,7 @@ import { openTpm, type TpmConfig } from '../tpm/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { copyFileAtomic } from '../util/fs.js';
 import type { PreparedSource } from './source.js';
+import { attestationPathFor, attestNewSeal, writeAttestationFile } from '../attest/index.js';
 
 export interface BuildAndSealOptions {
   home: string;
@@ -42,6 +43,8 @@ export interface SealedBuild {
   /** The wheel in the work folder; publish() copies it out. */
   wheelPath: string;
   log: string;
+  /** `<wheel>.intoto.jsonl`'s text: the seal as a DSSE-signed SLSA provenance statement. */
+  attestation: string;
 }
 
 const now = () => new Date().toISOString();
@@ -110,7 +113,7 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
     const seal = createSeal(records, key);
     // Check what we made with the same verifier users run, TPM evidence included, before anyone sees it.
     const summary = verifySeal(seal, { artifact });
-    return { seal, summary, wheelPath: built.wheelPath, log: log.path };
+    return { seal, summary, wheelPath: built.wheelPath, log: log.path, attestation: attestNewSeal(seal, key, artifact) };
   } finally {
     await tpm?.close();
   }
@@ -156,5 +159,6 @@ export async function publish(build: SealedBuild, outDir: string): Promise<{ whe
   await copyFileAtomic(build.wheelPath, wheel);
   const seal = wheel + SEAL_SUFFIX;
   writeSealFile(seal, build.seal);
+  writeAttestationFile(attestationPathFor(wheel), build.attestation);
   return { wheel, seal };
 }
