@@ -12,7 +12,7 @@ import { serializeSeal, signMessage, type Seal } from '../../src/seal/index.js';
 import { dssePae } from '../../src/core/messages.js';
 import { renderAttestation, sslibKeyid, verifyAttestationText, provenanceStatement, type Envelope } from '../../src/attest/index.js';
 import { isSealedError } from '../../src/errors.js';
-import { line, payloadOf, pythonVerify, resign } from './helpers.js';
+import { inTotoVerifyLink, line, payloadOf, pythonVerify, resign } from './helpers.js';
 
 const keyA = testKey('attest-a');
 const keyB = testKey('attest-b');
@@ -75,6 +75,17 @@ describe('when the independent verifier reads what Sealed writes', () => {
     assert.ok(link.ok, JSON.stringify(link));
     assert.deepEqual(Object.keys(link.lines[0]!.products), ['demo_pkg-1.0.0-py3-none-any.whl']);
     assert.deepEqual(Object.keys(link.lines[0]!.materials), ['demo_pkg-1.0.0.tar.gz']);
+  });
+
+  it('in-toto verifies the link against a layout naming the key, the sdist and the wheel, and refuses another wheel', () => {
+    const p = write('build.link', renderAttestation(seal, signerA, 'in-toto-link'));
+    const ok = inTotoVerifyLink(p, hexA, 'demo_pkg-1.0.0.tar.gz', 'demo_pkg-1.0.0-py3-none-any.whl', join(dir, 'layout-ok'));
+    assert.ok(ok.ok, ok.out);
+    const other = inTotoVerifyLink(p, hexA, 'demo_pkg-1.0.0.tar.gz', 'evil-1.0.0-py3-none-any.whl', join(dir, 'layout-other'));
+    assert.equal(other.ok, false);
+    assert.match(other.out, /RuleVerificationError/);
+    const wrongKey = inTotoVerifyLink(p, keyB.publicKey.toString('hex'), 'demo_pkg-1.0.0.tar.gz', 'demo_pkg-1.0.0-py3-none-any.whl', join(dir, 'layout-key'));
+    assert.equal(wrongKey.ok, false);
   });
 
   it('a tampered payload, another key and a changed subject digest are refused by it', () => {

@@ -38,3 +38,9 @@ export function resign(payload: unknown, key: SigningKey, payloadType = IN_TOTO_
 export function line(envelope: unknown): string {
   return JSON.stringify(envelope) + '\n';
 }
+
+/** The `in-toto` package verifies a link against a layout whose one step, build, the key performs. */
+export function inTotoVerifyLink(file: string, publicKeyHex: string, sdist: string, wheel: string, workDir: string): { ok: boolean; out: string } {
+  const res = spawnSync(testVenvPython(), [join(repoRoot(), 'test', 'attest', 'verify_link.py'), file, publicKeyHex, sdist, wheel, workDir], { encoding: 'utf8' });
+  return { ok: res.status === 0 && /"ok": true/.test(res.stdout), out: res.stdout + res.stderr };
+}
