@@ -109,6 +109,13 @@ function stepStatement(body: Buffer, what: string): ProvenanceStatement {
   const text = body.toString('utf8');
   if (!Buffer.from(text, 'utf8').equals(body)) throw new SealedError('MALFORMED_ATTESTATION', `The payload of ${what} is not UTF-8.`, { step: 'statement', where: 'payload' });
   const value = parseStrictJson(text, `the payload of ${what}`);
+  if (typeof value === 'object' && value !== null && (value as { _type?: unknown })._type === 'link') {
+    throw new SealedError('MALFORMED_ATTESTATION', `${what} holds an in-toto link, not a provenance statement; verify-seal reads provenance.`, {
+      step: 'statement',
+      where: '_type',
+      hint: 'Check a link with in-toto against your layout (docs/attestations.md), or verify the .intoto.jsonl written beside the seal.',
+    });
+  }
   const problems = schemaErrors(STATEMENT_SCHEMA, value);
   if (problems.length > 0) {
     throw new SealedError('MALFORMED_ATTESTATION', `The payload of ${what} is not an in-toto Statement v1 with one subject and a SLSA Provenance v1 predicate: ${problems.slice(0, 8).join('; ')}.`, {
