@@ -10,6 +10,7 @@ export {
   renderAttestation,
   provenanceEnvelope,
   attestNewSeal,
+  envelopeSignerOf,
   attestationPathFor,
   writeAttestationFile,
   sealedVersion,

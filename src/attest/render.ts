@@ -64,12 +64,17 @@ export function writeAttestationFile(path: string, text: string): void {
   writeFileAtomic(path, text, 0o644);
 }
 
+/** The key file's key as an envelope signer; the one place that knows how a SigningKey signs. */
+export function envelopeSignerOf(key: SigningKey): EnvelopeSigner {
+  return { publicKey: key.publicKey, sign: (m) => signMessage(key, m) };
+}
+
 /**
  * The attestation written beside a seal just made, signed by the key that made it, and checked with the
  * verifier users run before anyone sees it.
  */
-export function attestNewSeal(seal: Seal, key: SigningKey, artifact: { sha256: string }): string {
-  const text = renderAttestation(seal, { publicKey: key.publicKey, sign: (m) => signMessage(key, m) }, 'dsse');
+export function attestNewSeal(seal: Seal, signer: EnvelopeSigner, artifact: { sha256: string }): string {
+  const text = renderAttestation(seal, signer, 'dsse');
   verifyAttestationText(text, 'the attestation just made', { artifact });
   return text;
 }

@@ -15,7 +15,7 @@ import { openTpm, type TpmConfig } from '../tpm/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { copyFileAtomic } from '../util/fs.js';
 import type { PreparedSource } from './source.js';
-import { attestationPathFor, attestNewSeal, writeAttestationFile } from '../attest/index.js';
+import { attestationPathFor, attestNewSeal, envelopeSignerOf, writeAttestationFile } from '../attest/index.js';
 
 export interface BuildAndSealOptions {
   home: string;
@@ -113,7 +113,7 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
     const seal = createSeal(records, key);
     // Check what we made with the same verifier users run, TPM evidence included, before anyone sees it.
     const summary = verifySeal(seal, { artifact });
-    return { seal, summary, wheelPath: built.wheelPath, log: log.path, attestation: attestNewSeal(seal, key, artifact) };
+    return { seal, summary, wheelPath: built.wheelPath, log: log.path, attestation: attestNewSeal(seal, envelopeSignerOf(key), artifact) };
   } finally {
     await tpm?.close();
   }
