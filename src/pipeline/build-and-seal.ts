@@ -152,13 +152,14 @@ function buildBody(
   };
 }
 
-/** Copies the wheel and writes its seal into `outDir`, each atomically; returns their paths. */
-export async function publish(build: SealedBuild, outDir: string): Promise<{ wheel: string; seal: string }> {
+/** Copies the wheel and writes its seal and attestation into `outDir`, each atomically; returns their paths. */
+export async function publish(build: SealedBuild, outDir: string): Promise<{ wheel: string; seal: string; attestation: string }> {
   await mkdir(outDir, { recursive: true });
   const wheel = join(outDir, build.summary.artifact.filename);
   await copyFileAtomic(build.wheelPath, wheel);
   const seal = wheel + SEAL_SUFFIX;
   writeSealFile(seal, build.seal);
-  writeAttestationFile(attestationPathFor(wheel), build.attestation);
-  return { wheel, seal };
+  const attestation = attestationPathFor(wheel);
+  writeAttestationFile(attestation, build.attestation);
+  return { wheel, seal, attestation };
 }
