@@ -12,7 +12,7 @@ import { serializeSeal, signMessage, type Seal } from '../../src/seal/index.js';
 import { dssePae } from '../../src/core/messages.js';
 import { renderAttestation, sslibKeyid, verifyAttestationText, provenanceStatement, type Envelope } from '../../src/attest/index.js';
 import { isSealedError } from '../../src/errors.js';
-import { inTotoVerifyLink, line, payloadOf, pythonVerify, resign } from './helpers.js';
+import { inTotoVerifyLink, line, payloadOf, pythonVerify, resign, sigstoreJsVerify } from './helpers.js';
 
 const keyA = testKey('attest-a');
 const keyB = testKey('attest-b');
@@ -77,6 +77,21 @@ describe('when the independent verifier reads what Sealed writes', () => {
     assert.deepEqual(Object.keys(link.lines[0]!.materials), ['demo_pkg-1.0.0.tar.gz']);
   });
 
+  it('sigstore-js verifies the bundle with the public key alone, and refuses a changed payload or another key', () => {
+    const text = renderAttestation(seal, signerA, 'sigstore-bundle');
+    const ok = sigstoreJsVerify(write('js.sigstore.json', text), hexA);
+    assert.ok(ok.ok, ok.out);
+    assert.equal(ok.hint, sslibKeyid(keyA.publicKey));
+    const b = JSON.parse(text);
+    const statement = payloadOf(b.dsseEnvelope);
+    statement.subject[0].name = 'evil-1.0.0-py3-none-any.whl';
+    b.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+    const tampered = sigstoreJsVerify(write('js-tampered.sigstore.json', JSON.stringify(b)), hexA);
+    assert.equal(tampered.ok, false);
+    assert.match(tampered.out, /SIGNATURE_ERROR/);
+    assert.equal(sigstoreJsVerify(write('js-other.sigstore.json', text), keyB.publicKey.toString('hex')).ok, false);
+  });
+
   it('in-toto verifies the link against a layout naming the key, the sdist and the wheel, and refuses another wheel', () => {
     const p = write('build.link', renderAttestation(seal, signerA, 'in-toto-link'));
     const ok = inTotoVerifyLink(p, hexA, 'demo_pkg-1.0.0.tar.gz', 'demo_pkg-1.0.0-py3-none-any.whl', join(dir, 'layout-ok'));
@@ -136,6 +151,10 @@ describe('when verify-seal reads an attestation back', () => {
     const sealRes = await runCli(['--json', 'verify-seal', `${wheel}.seal.json`]);
     assert.equal(sealRes.json.chain_hash, e.chain_hash);
     assert.equal(sealRes.json.signer.public_key, e.signer.public_key);
+    assert.deepEqual(sealRes.json.package, e.package);
+    assert.equal(sealRes.json.source_sha256, e.source_sha256);
+    assert.equal(sealRes.json.artifact.sha256, e.subject.sha256);
+    assert.equal(sealRes.json.artifact.filename, e.subject.name);
 
     writeFileSync(wheel, 'not the wheel');
     const wrong = await runCli(['--json', 'verify-seal', att, '--artifact', wheel]);
@@ -299,5 +318,26 @@ describe('when sealed attest renders a seal', () => {
     const b = await runCli(['--json', '--home', home, 'attest', write('broken.seal.json', serializeSeal(broken))]);
     assert.equal(b.status, 1);
     assert.equal(b.json.error.code, 'CHAIN_BROKEN');
+  });
+});
+
+describe('when untrusted JSON and base64 are read', () => {
+  it('a key named twice is found however it is escaped, at any depth, and keys in sibling objects are not confused', async () => {
+    const { duplicateKey } = await import('../../src/attest/json.js');
+    assert.equal(duplicateKey('{"a":1,"\\u0061":2}'), 'a');
+    assert.equal(duplicateKey('{"x":[{"k":1},{"k":2}],"y":{"k":{"k":1}}}'), null);
+    assert.equal(duplicateKey('{"x":[{"k":1,"k":2}]}'), 'k');
+    assert.equal(duplicateKey('{"s":"a \\" , \\"s\\":","t":1}'), null, 'quotes and commas inside strings are not structure');
+    assert.equal(duplicateKey('{"s":"\\\\","s":1}'), 's');
+  });
+
+  it('base64 must round-trip: standard or URL-safe, padded or not, no junk, no bad padding', async () => {
+    const { decodeBase64Strict } = await import('../../src/attest/json.js');
+    assert.equal(decodeBase64Strict('aGk=', 'x').toString(), 'hi');
+    assert.equal(decodeBase64Strict('-_8', 'x').toString('hex'), 'fbff');
+    assert.equal(decodeBase64Strict('aGk', 'x').toString(), 'hi');
+    for (const bad of ['', 'aG k=', 'aGk=\n', 'aGl=', 'a===', '*']) {
+      assert.throws(() => decodeBase64Strict(bad, 'x'), (e) => isSealedError(e, 'MALFORMED_ATTESTATION'), JSON.stringify(bad));
+    }
   });
 });

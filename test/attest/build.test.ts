@@ -16,7 +16,7 @@ import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { runCli } from '../helpers/cli.js';
 import { parseSeal, recordBody, type Seal } from '../../src/seal/index.js';
 import type { BuildBody, SourceBody, TpmBody } from '../../src/chain/types.js';
-import { inTotoVerifyLink, pythonVerify } from './helpers.js';
+import { inTotoVerifyLink, pythonVerify, sigstoreJsVerify } from './helpers.js';
 
 let index: IndexServer;
 let swtpm: Swtpm;
@@ -102,6 +102,12 @@ describe('when sealed build seals a wheel', () => {
     assert.equal(linked.status, 0, linked.stderr);
     const verdict = inTotoVerifyLink(link, await publicKeyHex(home), source.filename, wheel.split('/').pop()!, join(out, 'layout'));
     assert.ok(verdict.ok, verdict.out);
+
+    const bundle = join(out, 'attest-demo.sigstore.json');
+    const bundled = await runCli(['--home', home, 'attest', res.json.seal, '--format', 'sigstore-bundle', '-o', bundle]);
+    assert.equal(bundled.status, 0, bundled.stderr);
+    const js = sigstoreJsVerify(bundle, await publicKeyHex(home));
+    assert.ok(js.ok, js.out);
 
     const again = await runCli(['--home', home, 'attest', seal.chain_hash]);
     assert.equal(again.status, 0, again.stderr);

@@ -44,3 +44,16 @@ export function inTotoVerifyLink(file: string, publicKeyHex: string, sdist: stri
   const res = spawnSync(testVenvPython(), [join(repoRoot(), 'test', 'attest', 'verify_link.py'), file, publicKeyHex, sdist, wheel, workDir], { encoding: 'utf8' });
   return { ok: res.status === 0 && /"ok": true/.test(res.stdout), out: res.stdout + res.stderr };
 }
+
+/** sigstore-js verifies a Sigstore bundle with a self-managed public key, offline. */
+export function sigstoreJsVerify(file: string, publicKeyHex: string): { ok: boolean; out: string; hint?: string } {
+  const res = spawnSync(process.execPath, [join(repoRoot(), 'test', 'attest', 'verify-bundle.mjs'), file, publicKeyHex], { encoding: 'utf8', cwd: repoRoot() });
+  const last = res.stdout.trim().split('\n').pop() ?? '';
+  let parsed: { ok?: boolean; hint?: string } = {};
+  try {
+    parsed = JSON.parse(last) as { ok?: boolean; hint?: string };
+  } catch {
+    /* reported through out */
+  }
+  return { ok: res.status === 0 && parsed.ok === true, out: res.stdout + res.stderr, ...(parsed.hint ? { hint: parsed.hint } : {}) };
+}

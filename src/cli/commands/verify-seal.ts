@@ -127,6 +127,8 @@ function reportAttestations(ctx: Context, path: string, results: VerifiedAttesta
     attestation: path,
     envelopes: results.map((a) => ({
       form: a.form,
+      package: a.statement.predicate.buildDefinition.externalParameters.package ?? null,
+      source_sha256: sourceDigest(a),
       subject: a.subject,
       signer: { public_key: a.publicKey, fingerprint: a.fingerprint, keyid: a.keyid },
       chain_hash: a.chainHash,
@@ -150,4 +152,10 @@ function reportAttestations(ctx: Context, path: string, results: VerifiedAttesta
       )
       .join('\n'),
   );
+}
+
+/** The source's identity as the seal summary gives it: the sdist's SHA-256, or the tree digest. */
+function sourceDigest(a: VerifiedAttestation): string | null {
+  const digest = a.statement.predicate.buildDefinition.resolvedDependencies?.[0]?.digest;
+  return digest?.sha256 ?? digest?.sealedTreeSha256 ?? null;
 }
