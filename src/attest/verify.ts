@@ -83,7 +83,7 @@ function verifyDocument(doc: DocumentInput, opts: AttestationOptions): VerifiedA
   const { raw, publicKey, fingerprint, chainHash } = stepSigner(statement, doc.what);
   const keyid = sslibKeyid(raw);
   if (doc.hint !== undefined && doc.hint !== keyid) {
-    throw new SealedError('ATTESTATION_KEYID_MISMATCH', `The bundle's key hint ${doc.hint} is not the keyid ${keyid} of the signer ${fingerprint}.`, {
+    throw new SealedError('ATTESTATION_KEYID_MISMATCH', `The bundle's key hint ${JSON.stringify(doc.hint)} is not the keyid ${keyid} of the signer ${fingerprint}.`, {
       step: 'signature',
       where: 'verificationMaterial.publicKey.hint',
       expected: keyid,
@@ -164,7 +164,7 @@ function stepSeal(statement: ProvenanceStatement, seal: Seal, sealedVersion: str
   const expected = provenanceStatement(seal, sealedVersion);
   const where = firstDifference(expected, statement, '');
   if (where !== null) {
-    throw new SealedError('ATTESTATION_MISMATCH', `The attestation and the seal ${seal.chain_hash} say different things at ${where || '/'}.`, {
+    throw new SealedError('ATTESTATION_MISMATCH', `The attestation and the seal ${seal.chain_hash} say different things at ${JSON.stringify(where || '/')}.`, {
       step: 'seal',
       where: where || '/',
     });
