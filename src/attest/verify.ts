@@ -93,7 +93,7 @@ function verifyDocument(doc: DocumentInput, opts: AttestationOptions): VerifiedA
   verifyEnvelopeSignature(envelope, body, signature, raw, fingerprint);
   const subject = statement.subject[0];
   if (opts.artifact && !digestsEqual(opts.artifact.sha256, subject.digest.sha256)) {
-    throw new SealedError('ARTIFACT_MISMATCH', `The artifact's SHA-256 is not the attestation subject's (${subject.name}).`, {
+    throw new SealedError('ARTIFACT_MISMATCH', `The artifact's SHA-256 is not the attestation subject's (${JSON.stringify(subject.name)}).`, {
       step: 'artifact',
       where: 'subject[0].digest.sha256',
       expected: subject.digest.sha256,

@@ -143,7 +143,7 @@ function reportAttestations(ctx: Context, path: string, results: VerifiedAttesta
     results
       .map((a) =>
         [
-          `attestation OK (${a.form}): ${a.subject.name}`,
+          `attestation OK (${a.form}): ${printable(a.subject.name)}`,
           `  signer:      ${a.fingerprint} (keyid ${a.keyid})`,
           `  subject:     sha256 ${a.subject.sha256} ${artifactChecked ? '(file matches)' : '(file not checked; pass --artifact)'}`,
           `  seal:        ${a.chainHash} ${a.sealChecked ? '(seal verified and says the same)' : '(seal not at hand; pass --seal to compare)'}`,
@@ -158,4 +158,9 @@ function reportAttestations(ctx: Context, path: string, results: VerifiedAttesta
 function sourceDigest(a: VerifiedAttestation): string | null {
   const digest = a.statement.predicate.buildDefinition.resolvedDependencies?.[0]?.digest;
   return digest?.sha256 ?? digest?.sealedTreeSha256 ?? null;
+}
+
+/** A name from the attestation, with control characters shown as escapes rather than sent to the terminal. */
+function printable(s: string): string {
+  return /[\u0000-\u001f\u007f-\u009f]/.test(s) ? JSON.stringify(s) : s;
 }
