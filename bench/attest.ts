@@ -32,7 +32,10 @@ const signer = envelopeSignerOf(key);
 attestNewSeal(seals[0]!, signer, { sha256: (seals[0]!.records.at(-1)!.body as { sha256: string }).sha256 }); // warm: schema, key cache
 const sealMs = perSealMs((i) => verifySeal(makeSeal({ key, name: 'bench-attest', version: '1.0.0', build: i + N })));
 const attestMs = perSealMs((i) => attestNewSeal(seals[i]!, signer, { sha256: (seals[i]!.records.at(-1)!.body as { sha256: string }).sha256 }));
-report('envelope per seal (render, sign, self-check)', attestMs, { name: 'seal make+verify', ms: sealMs }, '<= 5 ms', attestMs <= 5);
+// Sub-millisecond: printed with two decimals rather than through report()'s whole milliseconds.
+console.log(
+  `envelope per seal (render, sign, self-check): sealed ${attestMs.toFixed(2)} ms | seal make+verify ${sealMs.toFixed(2)} ms | ratio ${(attestMs / sealMs).toFixed(3)} | target <= 5 ms | ${attestMs <= 5 ? 'OK' : 'OVER TARGET'}`,
+);
 
 const dir = mkdtempSync(join(tmpdir(), 'sealed-bench-attest-'));
 try {

@@ -267,6 +267,15 @@ describe('when an envelope is hostile', () => {
     });
   }
 
+  it('a subject name with terminal control characters is printed escaped', async () => {
+    const s = payloadOf(envelope);
+    s.subject[0].name = '\u001b[2J\u001b[31mevil.whl';
+    const res = await runCli(['verify-seal', write('escape.intoto.jsonl', line(resign(s, keyA)))]);
+    assert.equal(res.status, 0, res.stderr);
+    assert.ok(!res.stdout.includes('\u001b'), 'no raw escape reaches the terminal');
+    assert.match(res.stdout, /\\u001b\[2J/);
+  });
+
   it('the duplicate-key statement would otherwise be read as the later subject', () => {
     // The attack without the defence: JSON.parse keeps the last value, another parser may keep the first.
     const s = JSON.stringify(payloadOf(envelope));
