@@ -34,6 +34,8 @@ const REFUSED = [
   'IMPORT_REJECTED',
   'SANDBOX_REQUIRED',
   'INDEX_REDIRECT',
+  'ATTESTATION_KEYID_MISMATCH',
+  'ATTESTATION_MISMATCH',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */
@@ -47,6 +49,7 @@ const USAGE = [
   'KEY_PERMISSIONS',
   'NOT_FOUND',
   'EXPORT_TOO_LARGE',
+  'MALFORMED_ATTESTATION',
 ] as const;
 
 /** Exit 3: operational failure. */

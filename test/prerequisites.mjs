@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The test venv's interpreter; test/helpers/tools.ts names the same path. */
 export const testVenvPython = join(root, '.cache', 'test-venv', 'bin', 'python');
-const TEST_VENV_PACKAGES = ['securesystemslib[crypto]', 'cryptography', 'in-toto-attestation', 'moto[server]'];
-const TEST_VENV_MODULES = ['securesystemslib', 'cryptography', 'in_toto_attestation', 'moto'];
+const TEST_VENV_PACKAGES = ['securesystemslib[crypto]', 'cryptography', 'in-toto-attestation', 'moto[server]', 'in-toto'];
+const TEST_VENV_MODULES = ['securesystemslib', 'cryptography', 'in_toto_attestation', 'moto', 'in_toto'];
 
 const has = (cmd, args = ['--version']) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

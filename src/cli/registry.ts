@@ -12,6 +12,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'build', summary: 'build and seal a wheel from an sdist, a source folder or name==version', load: async () => (await import('./commands/build.js')).command },
   { name: 'verify', summary: 'check packages Sealed installed: seals, trust, stored wheels, installed files', load: async () => (await import('./commands/verify.js')).command },
   { name: 'verify-seal', summary: 'check one seal file offline (and its artifact)', load: async () => (await import('./commands/verify-seal.js')).command },
+  { name: 'attest', summary: 'a seal as an in-toto / SLSA provenance attestation (DSSE, Sigstore bundle) or an in-toto link', load: async () => (await import('./commands/attest.js')).command },
   { name: 'show', summary: 'seals of a package: signers, records, environment, artifact, pins', load: async () => (await import('./commands/show.js')).command },
   { name: 'env', summary: 'the environment measurement a build here would record', load: async () => (await import('./commands/env.js')).command },
   { name: 'key show', summary: 'your public key and its fingerprint', load: async () => (await import('./commands/key.js')).show },

@@ -23,3 +23,13 @@ export function domainMessage(domain: Domain, payload: unknown): Buffer {
 export function domainHash(domain: Domain, payload: unknown): string {
   return sha256Hex(domainMessage(domain, payload));
 }
+
+/**
+ * DSSE v1's pre-authentication encoding, the byte string a DSSE signature covers (it has its own framing,
+ * so it takes no Sealed domain tag): "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths as ASCII
+ * decimal counts of bytes.
+ */
+export function dssePae(payloadType: string, body: Uint8Array): Buffer {
+  const type = Buffer.from(payloadType, 'utf8');
+  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `, 'ascii'), type, Buffer.from(` ${body.length} `, 'ascii'), body]);
+}

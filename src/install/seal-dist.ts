@@ -21,6 +21,7 @@ import type { TrustSession, Verdict } from '../trust/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { wheelMatchesTags, type PlannedDist } from './pip-resolve.js';
 import type { Action, InstallOptions, PackageOutcome } from './types.js';
+import { attestationPathFor, writeAttestationFile } from '../attest/index.js';
 
 export interface DistContext {
   o: InstallOptions;
@@ -99,6 +100,7 @@ async function buildFresh(dist: PlannedDist, candidate: SdistCandidate | null, c
     });
     o.progress(`${label}: sealing`);
     const wheel = storeSealed(registry, built);
+    writeAttestationFile(attestationPathFor(wheel), built.attestation);
     c.trust.remember(built.summary);
     return { action: 'build', summary: built.summary, wheel, log: logPath };
   });

@@ -16,6 +16,7 @@ import { openTpm, type TpmConfig } from '../tpm/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { copyFileAtomic } from '../util/fs.js';
 import type { PreparedSource } from './source.js';
+import { attestationPathFor, attestNewSeal, envelopeSignerOf, writeAttestationFile } from '../attest/index.js';
 
 export interface BuildAndSealOptions {
   home: string;
@@ -55,6 +56,8 @@ export interface SealedBuild {
   /** The wheel in the work folder; publish() copies it out. */
   wheelPath: string;
   log: string;
+  /** `<wheel>.intoto.jsonl`'s text: the seal as a DSSE-signed SLSA provenance statement. */
+  attestation: string;
 }
 
 const now = () => new Date().toISOString();
@@ -129,7 +132,7 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
     const seal = createSeal(records, key);
     // Check what we made with the same verifier users run, TPM evidence included, before anyone sees it.
     const summary = verifySeal(seal, { artifact });
-    return { seal, summary, wheelPath: built.wheelPath, log: log.path };
+    return { seal, summary, wheelPath: built.wheelPath, log: log.path, attestation: attestNewSeal(seal, envelopeSignerOf(key), artifact) };
   } finally {
     await tpm?.close();
   }
@@ -169,12 +172,14 @@ function buildBody(
   };
 }
 
-/** Copies the wheel and writes its seal into `outDir`, each atomically; returns their paths. */
-export async function publish(build: SealedBuild, outDir: string): Promise<{ wheel: string; seal: string }> {
+/** Copies the wheel and writes its seal and attestation into `outDir`, each atomically; returns their paths. */
+export async function publish(build: SealedBuild, outDir: string): Promise<{ wheel: string; seal: string; attestation: string }> {
   await mkdir(outDir, { recursive: true });
   const wheel = join(outDir, build.summary.artifact.filename);
   await copyFileAtomic(build.wheelPath, wheel);
   const seal = wheel + SEAL_SUFFIX;
   writeSealFile(seal, build.seal);
-  return { wheel, seal };
+  const attestation = attestationPathFor(wheel);
+  writeAttestationFile(attestation, build.attestation);
+  return { wheel, seal, attestation };
 }

@@ -9,6 +9,7 @@ export {
   parseKeyReference,
   isValidPublicKey,
   verifySignature,
+  signMessage,
   type SigningKey,
   type KeyReference,
 } from './keys.js';

@@ -14,6 +14,7 @@ import { buildAndSeal, type SealedBuild } from '../pipeline/build-and-seal.js';
 import { Registry, registryPath } from '../registry/index.js';
 import { SEAL_SUFFIX, writeSealFile, type SealSummary } from '../seal/index.js';
 import type { HookSandbox, SandboxKind } from '../sandbox/index.js';
+import { attestationPathFor, writeAttestationFile } from '../attest/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import { copyFileAtomic } from '../util/fs.js';
 import { inPlaceBuilder } from './builder.js';
@@ -118,6 +119,8 @@ async function publish(build: SealedBuild, o: BackendBuildOptions, registry: Reg
     // atomic, so only what was written is taken back on failure.
     writeSealFile(sealPath, build.seal);
     written.push(sealPath);
+    writeAttestationFile(attestationPathFor(wheelPath), build.attestation);
+    written.push(attestationPathFor(wheelPath));
     await copyFileAtomic(build.wheelPath, wheelPath);
     written.push(wheelPath);
     let sealCopy: string | null = null;
@@ -126,6 +129,8 @@ async function publish(build: SealedBuild, o: BackendBuildOptions, registry: Reg
       sealCopy = join(o.sealDir, name + SEAL_SUFFIX);
       writeSealFile(sealCopy, build.seal);
       written.push(sealCopy);
+      writeAttestationFile(attestationPathFor(join(o.sealDir, name)), build.attestation);
+      written.push(attestationPathFor(join(o.sealDir, name)));
     }
     const storedWheel = registry.storeWheel(wheelPath, build.summary.artifact.sha256);
     // buildAndSeal verified this seal a moment ago, with the verifier users run; it is not verified twice.

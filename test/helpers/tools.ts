@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 
-/** The test venv's interpreter: securesystemslib, cryptography, in-toto-attestation and moto[server]. */
+/** The test venv's interpreter: securesystemslib, cryptography, in-toto-attestation, in-toto and moto[server]. */
 export function testVenvPython(): string {
   return join(repoRoot(), '.cache', 'test-venv', 'bin', 'python');
 }
