@@ -32,6 +32,10 @@ const REFUSED = [
   'TPM_FIRMWARE_MISMATCH',
   'SOURCE_HASH_REJECTED',
   'IMPORT_REJECTED',
+  'KEY_PASSPHRASE_WRONG',
+  'KEY_FILE_TAMPERED',
+  'KEY_PIN_WRONG',
+  'KEY_KIND_REFUSED',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */
@@ -44,6 +48,11 @@ const USAGE = [
   'KEY_EXISTS',
   'KEY_PERMISSIONS',
   'NOT_FOUND',
+  'MALFORMED_KEY_URI',
+  'KEY_PASSPHRASE_MISSING',
+  'KEY_PIN_MISSING',
+  'KEY_KDF_TOO_WEAK',
+  'TOKEN_KEY_NOT_FOUND',
 ] as const;
 
 /** Exit 3: operational failure. */
@@ -61,6 +70,9 @@ const OPERATIONAL = [
   'REGISTRY_TOO_NEW',
   'TPM_UNAVAILABLE',
   'TPM_ERROR',
+  'PKCS11_UNAVAILABLE',
+  'TOKEN_NOT_FOUND',
+  'TOKEN_ERROR',
   'INTERNAL',
 ] as const;
 

@@ -11,6 +11,7 @@ export const DOMAINS = {
   sealSignature: 'sealed/v1/seal-signature',
   tpmQualifyingData: 'sealed/v1/tpm-qualifying-data',
   sourceTree: 'sealed/v1/source-tree',
+  encryptedKey: 'sealed/v1/encrypted-key',
 } as const;
 
 export type Domain = (typeof DOMAINS)[keyof typeof DOMAINS];

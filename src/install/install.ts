@@ -17,6 +17,7 @@ import { decide, type Decision, type PolicySettings, type Roster } from '../poli
 import { Registry, type StoredSeal } from '../registry/index.js';
 import { verifySeal, type SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
+import { openSigner, type Signer } from '../signer/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { resolveWithPip, wheelMatchesTags, type PlannedDist, type Resolution } from './pip-resolve.js';
 import type { EarlyStart } from './start.js';
@@ -65,6 +66,7 @@ export interface InstallResult {
 export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<InstallResult> {
   const { workDir, requirements, installer } = early;
   const registry = Registry.open(o.home);
+  let opened: Promise<Signer> | undefined;
   try {
     const resolving = resolveBuildable(o, requirements, workDir, early.python, early.firstResolution);
     resolving.catch(() => undefined);
@@ -73,6 +75,8 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     // The machine is the same for every package of one install: measured once, when the first build needs it.
     let measured: Promise<EnvironmentBody> | undefined;
     const environment = () => (measured ??= measureEnvironment({ python: o.python, env: o.env, tpm: 'absent', home: o.home }));
+    // Likewise the key: unlocked (passphrase, PIN) once, when the first build needs it.
+    const signer = () => (opened ??= openSigner({ home: o.home, env: o.env }));
     const { resolution, candidates } = await resolving;
     const tags = await tagsPromise;
     const policy = effectivePolicy(registry.policy(), o.policy);
@@ -90,7 +94,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
           continue;
         }
         try {
-          outcomes[i] = await processDist(dist, candidates.get(dist.name) ?? null, { o, registry, policy, tags, workDir, pythonVersion: py.version, environment });
+          outcomes[i] = await processDist(dist, candidates.get(dist.name) ?? null, { o, registry, policy, tags, workDir, pythonVersion: py.version, environment, signer });
           if (outcomes[i]!.status === 'refused') result.error ??= outcomes[i]!.error;
         } catch (e) {
           const err = toSealedError(e);
@@ -113,6 +117,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     return result;
   } finally {
     registry.close();
+    await opened?.then((s) => s.close(), () => undefined);
   }
 }
 
@@ -124,6 +129,7 @@ export function effectivePolicy(stored: PolicySettings, override: InstallOptions
   return {
     minSignatures: override.minSignatures ?? stored.minSignatures,
     trustedKeys: override.trustedKeys ?? stored.trustedKeys,
+    requireKeyKind: stored.requireKeyKind ?? null,
   };
 }
 
@@ -135,6 +141,7 @@ interface DistContext {
   workDir: string;
   pythonVersion: string;
   environment: () => Promise<EnvironmentBody>;
+  signer: () => Promise<Signer>;
 }
 
 /**
@@ -206,6 +213,7 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
         env: o.env,
         tpm: o.tpm,
         environment: c.environment(),
+        signer: c.signer(),
         log: new BuildLog(logPath),
         warn: o.warn,
         onStage: (s) => o.progress(`${label}: ${s}`),

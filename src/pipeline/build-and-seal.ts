@@ -10,8 +10,9 @@ import { normalizeName } from '../core/names.js';
 import { sameVersion } from '../core/versions.js';
 import { buildWheel, type BuildLog, type BuildRequest, type BuildResult } from '../build/index.js';
 import { measureEnvironment, probePython } from '../env/index.js';
-import { createSeal, loadSigningKey, SEAL_SUFFIX, tpmQualifyingData, verifySeal, writeSealFile, type Seal, type SealSummary } from '../seal/index.js';
+import { createSeal, SEAL_SUFFIX, tpmQualifyingData, verifySeal, writeSealFile, type Seal, type SealSummary } from '../seal/index.js';
 import { openTpm, type TpmConfig } from '../tpm/index.js';
+import { openSigner, signingKeyOf, type Signer } from '../signer/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { copyFileAtomic } from '../util/fs.js';
 import type { PreparedSource } from './source.js';
@@ -32,6 +33,8 @@ export interface BuildAndSealOptions {
   backendOverride?: BuildRequest['backendOverride'];
   /** A measurement already taken for this interpreter and environment (one install measures once). */
   environment?: Promise<EnvironmentBody>;
+  /** A signer already opened for this run (one install unlocks the key once); the caller closes it. */
+  signer?: Promise<Signer>;
   /** Replaces the isolated-venv build (the shim builds inside the frontend's own build environment). */
   builder?: (req: BuildRequest) => Promise<BuildResult>;
 }
@@ -47,15 +50,17 @@ export interface SealedBuild {
 const now = () => new Date().toISOString();
 
 export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild> {
-  // Refuse early (bad key permissions, malformed key) rather than after a long build.
-  const key = loadSigningKey(o.home);
+  // Refuse early (bad key permissions, malformed key, wrong passphrase or PIN) rather than after a long build.
+  const signer = await (o.signer ?? openSigner({ home: o.home, env: o.env }));
+  const release = () => (o.signer ? undefined : signer.close());
   const log = o.log;
-  const tpm = await openTpm(o.tpm, o.warn);
+  const tpm = await openTpm(o.tpm, o.warn).catch((e) => { release(); throw e; });
   try {
     const startedAt = now();
     const envPromise = (o.environment ?? measureEnvironment({ python: o.python, env: o.env, tpm: 'absent', home: o.home })).then((body) => ({
       ...body,
       tpm: tpm ? ('present' as const) : ('absent' as const),
+      signer: signer.body(),
     }));
     const buildPromise = (o.builder ?? buildWheel)({
       tree: o.source.tree,
@@ -107,11 +112,12 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
       { type: 'build', body: buildBody(built, py.version, envBody, o.configSettings ?? null, built.startedAt ?? startedAt, finishedAt) },
       { type: 'artifact', body: { filename: built.filename, sha256: artifact.sha256, size: artifact.size } },
     ];
-    const seal = createSeal(records, key);
+    const seal = createSeal(records, signingKeyOf(signer));
     // Check what we made with the same verifier users run, TPM evidence included, before anyone sees it.
     const summary = verifySeal(seal, { artifact });
     return { seal, summary, wheelPath: built.wheelPath, log: log.path };
   } finally {
+    release();
     await tpm?.close();
   }
 }

@@ -14,8 +14,10 @@ import { SealedError } from '../errors.js';
 import { normalizeName } from '../core/names.js';
 import { sameVersion } from '../core/versions.js';
 import type { Roster } from './trusted-keys.js';
+import { keyKindRefusal, type KeyKind } from './key-kind.js';
+import type { SignerBody } from '../chain/types.js';
 
-export type SignerStatus = 'counted' | 'unpinned' | 'revoked' | 'not-in-roster' | 'source-mismatch' | 'duplicate';
+export type SignerStatus = 'counted' | 'unpinned' | 'revoked' | 'not-in-roster' | 'source-mismatch' | 'duplicate' | 'wrong-key-kind';
 
 /** What the decision needs from a verified seal; a SealSummary has all of it. */
 export interface SignerEvidence {
@@ -25,6 +27,8 @@ export interface SignerEvidence {
   fingerprint: string;
   publicKey: string;
   chainHash: string;
+  /** What kind of key signed, as the seal records (null or absent in older seals). */
+  signer?: SignerBody | null;
 }
 
 export interface PinnedKey {
@@ -37,6 +41,8 @@ export interface PolicySettings {
   minSignatures: number;
   /** When set, only these keys count, and pins are neither consulted nor made. */
   trustedKeys: Roster | null;
+  /** When set, only seals signed with this kind of key count (`policy set --require-key-kind`). */
+  requireKeyKind?: KeyKind | null;
 }
 
 export const DEFAULT_POLICY: PolicySettings = { minSignatures: 1, trustedKeys: null };
@@ -73,7 +79,7 @@ export interface NewPin {
   publicKey: string;
 }
 
-export type RefusalCode = 'KEY_CHANGED' | 'THRESHOLD_NOT_MET' | 'REVOKED_KEY' | 'UNTRUSTED_SIGNER';
+export type RefusalCode = 'KEY_CHANGED' | 'THRESHOLD_NOT_MET' | 'REVOKED_KEY' | 'UNTRUSTED_SIGNER' | 'KEY_KIND_REFUSED';
 
 export interface Decision {
   input: DecideInput;
@@ -180,6 +186,7 @@ function classify(
   }
   if (input.revoked.has(seal.fingerprint)) return { status: 'revoked', reason: 'the key is revoked' };
   if (roster && !roster.keys.has(seal.fingerprint)) return { status: 'not-in-roster', reason: `not in the trusted keys of ${roster.source}` };
+  const wrongKind = keyKindRefusal(seal.signer, input.policy.requireKeyKind); if (wrongKind) return { status: 'wrong-key-kind', reason: wrongKind };
   if (seenSeals.has(`${seal.chainHash}\0${seal.fingerprint}`)) return { status: 'duplicate', reason: 'the same seal was given twice; it counts once' };
   if (seenKeys.has(seal.fingerprint)) return { status: 'duplicate', reason: 'another seal by the same key already counted; a key counts once' };
   return { status: 'counted', reason: 'counts toward the policy' };
@@ -213,6 +220,7 @@ function refusal(d: Decision): SealedError & { code: RefusalCode } {
       hint: `Build it yourself with \`sealed build ${name}==${version}\`, or import a seal by a key you trust (sealed registry import FILE).`,
     });
   }
+  if (d.counted.length === 0 && candidates.length > 0 && candidates.every((r) => r.status === 'wrong-key-kind')) return make('KEY_KIND_REFUSED', `No seal of ${what} is signed with a ${d.input.policy.requireKeyKind} key, as the policy requires. Signers:${lines}`, { expected: d.input.policy.requireKeyKind, found: d.results.map((r) => r.reason), hint: 'Build it with a key of that kind (see docs/keys.md), or change the policy: sealed policy set --require-key-kind any' });
   if (d.counted.length === 0 && d.mode === 'roster' && statuses.includes('not-in-roster')) {
     const roster = d.input.policy.trustedKeys!;
     const keys = unique(d.results.filter((r) => r.status === 'not-in-roster').map((r) => r.fingerprint));

@@ -5,6 +5,7 @@ import { normalizeName } from '../core/names.js';
 import { openDatabase, dbError, corrupt, registryPath, type Db } from './db.js';
 import type { Installation, Pin, RegistryCounts, Revocation, SealOrigin, SealRow, PinOrigin, RevocationOrigin } from './types.js';
 import type { PolicySettings } from '../policy/decide.js';
+import type { KeyKind } from '../policy/key-kind.js';
 import type { Roster } from '../policy/trusted-keys.js';
 
 interface SealRecordRow {
@@ -76,7 +77,7 @@ export function compareVersionText(a: string, b: string): number {
   return x.length - y.length;
 }
 
-export const POLICY_KEYS = { minSignatures: 'min_signatures', trustedKeys: 'trusted_keys' } as const;
+export const POLICY_KEYS = { minSignatures: 'min_signatures', trustedKeys: 'trusted_keys', requireKeyKind: 'require_key_kind' } as const;
 
 export class RegistryReader {
   protected constructor(
@@ -190,7 +191,9 @@ export class RegistryReader {
           throw corrupt(this.path, 'the stored trusted-keys roster is not readable');
         }
       }
-      return { minSignatures: Number.isInteger(min) && min >= 1 ? min : 1, trustedKeys };
+      const kind = get(POLICY_KEYS.requireKeyKind);
+      if (kind !== undefined && !['file', 'encrypted-file', 'pkcs11'].includes(kind)) throw corrupt(this.path, 'the stored required key kind is not one Sealed knows');
+      return { minSignatures: Number.isInteger(min) && min >= 1 ? min : 1, trustedKeys, ...(kind !== undefined ? { requireKeyKind: kind as KeyKind } : {}) };
     });
   }
 

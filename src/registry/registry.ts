@@ -6,6 +6,7 @@ import { SealedError } from '../errors.js';
 import { assertSealShape, summarizeSeal, verifySeal, type KeyReference, type Seal, type SealSummary } from '../seal/index.js';
 import { decide, toPin, type Decision, type PolicySettings, type SignerEvidence } from '../policy/decide.js';
 import type { Roster } from '../policy/trusted-keys.js';
+import type { KeyKind } from '../policy/key-kind.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { openDatabase, registryPath, type Db, type Statement } from './db.js';
 import { RegistryReader, POLICY_KEYS, type StoredRoster } from './reader.js';
@@ -32,6 +33,8 @@ export interface PolicyChange {
   minSignatures?: number;
   /** A roster to use, or null to stop using one. */
   trustedKeys?: Roster | null;
+  /** A key kind seals must be signed with, or null to accept any. */
+  requireKeyKind?: KeyKind | null;
 }
 
 export interface PinConflict {
@@ -246,6 +249,8 @@ export class Registry extends RegistryReader {
         .transaction(() => {
           const put = this.db.prepare('INSERT INTO policy (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
           if (min !== undefined) put.run(POLICY_KEYS.minSignatures, String(min));
+          if (change.requireKeyKind === null) this.db.prepare('DELETE FROM policy WHERE key = ?').run(POLICY_KEYS.requireKeyKind);
+          else if (change.requireKeyKind !== undefined) put.run(POLICY_KEYS.requireKeyKind, change.requireKeyKind);
           if (change.trustedKeys === null) this.db.prepare('DELETE FROM policy WHERE key = ?').run(POLICY_KEYS.trustedKeys);
           else if (change.trustedKeys !== undefined) {
             const stored: StoredRoster = {

@@ -5,6 +5,8 @@ import { SealedError } from '../../errors.js';
 import { RegistryReader } from '../../registry/reader.js';
 import { isValidProjectName, normalizeName } from '../../core/names.js';
 import type { SealRow } from '../../registry/types.js';
+import type { SignerBody } from '../../chain/types.js';
+import { signerText } from '../../signer/types.js';
 
 export const command: Command = {
   name: 'show',
@@ -55,6 +57,8 @@ interface Described {
   chain_hash: string;
   version: string;
   signer: { fingerprint: string; public_key: string; pinned: boolean; revoked: boolean };
+  /** What kind of key signed, as the seal records it (null in older seals). */
+  key_kind: SignerBody | null;
   source_sha256: string;
   source: unknown;
   artifact: { filename: string; sha256: string; size: number | null };
@@ -83,6 +87,7 @@ function describe(row: SealRow, text: string, pinned: boolean, revoked: boolean)
     chain_hash: row.chainHash,
     version: row.version,
     signer: { fingerprint: row.fingerprint, public_key: row.publicKey, pinned, revoked },
+    key_kind: (body('environment') as { signer?: SignerBody } | null)?.signer ?? null,
     source_sha256: row.sourceSha256,
     source: body('source'),
     artifact: { filename: row.artifactFilename, sha256: row.artifactSha256, size: typeof artifact?.size === 'number' ? artifact.size : null },
@@ -117,7 +122,7 @@ function render(name: string, versions: string[], pins: { fingerprint: string; c
       pip_version?: string | null;
     } | null;
     lines.push(`  seal ${s.chain_hash}`);
-    lines.push(`    signer    ${s.signer.fingerprint} (${marks})`);
+    lines.push(`    signer    ${s.signer.fingerprint} (${marks}), ${signerText(s.key_kind)}`);
     lines.push(`    source    sha256 ${s.source_sha256}${src ? ` (${src.kind}: ${src.filename ?? src.path ?? ''}${src.url ? ` from ${src.url}` : ''})` : ''}`);
     lines.push(`    artifact  ${s.artifact.filename} sha256 ${s.artifact.sha256}${s.artifact.size !== null ? ` (${s.artifact.size} bytes)` : ''}`);
     if (b) lines.push(`    build     ${b.backend ?? '?'}, ${b.requirements?.length ?? 0} build requirement(s), ${b.started_at ?? '?'} to ${s.built_at}`);

@@ -4,6 +4,7 @@ import { readSealFile, verifySeal } from '../../seal/index.js';
 import { hashFile } from '../../util/hash-file.js';
 import { SealedError } from '../../errors.js';
 import { checkRoster, readTrustedKeysFile } from '../../policy/trusted-keys.js';
+import { signerText } from '../../signer/types.js';
 
 export const command: Command = {
   name: 'verify-seal',
@@ -33,6 +34,7 @@ export const command: Command = {
       seal: sealPath,
       package: { name: summary.name, version: summary.version },
       signer: { public_key: summary.publicKey, fingerprint: summary.fingerprint },
+      key_kind: summary.signer,
       chain_hash: summary.chainHash,
       source_sha256: summary.sourceSha256,
       artifact: { ...summary.artifact, checked: Boolean(artifact) },
@@ -43,6 +45,7 @@ export const command: Command = {
       [
         `seal OK: ${summary.name} ${summary.version}`,
         `  signer:      ${summary.fingerprint}`,
+        `  key kind:    ${signerText(summary.signer)}`,
         `  chain hash:  ${summary.chainHash}`,
         `  source:      sha256 ${summary.sourceSha256}`,
         `  artifact:    ${summary.artifact.filename} ${artifact ? '(file matches)' : '(file not checked; pass --artifact)'}`,
