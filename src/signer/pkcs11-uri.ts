@@ -52,7 +52,12 @@ function percentDecode(uri: string, s: string): Buffer {
 
 function text(uri: string, name: string, raw: string): string {
   const bytes = percentDecode(uri, raw);
-  const s = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes, { stream: false });
+  let s: string;
+  try {
+    s = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw bad(uri, `${name} is not UTF-8 once decoded`);
+  }
   if (/[\u0000-\u001f\u007f]/.test(s)) throw bad(uri, `${name} holds a control character`);
   return s;
 }
