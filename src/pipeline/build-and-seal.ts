@@ -12,7 +12,7 @@ import { buildWheel, type BuildLog, type BuildRequest, type BuildResult } from '
 import { measureEnvironment, probePython } from '../env/index.js';
 import { createSeal, SEAL_SUFFIX, tpmQualifyingData, verifySeal, writeSealFile, type Seal, type SealSummary } from '../seal/index.js';
 import { openTpm, type TpmConfig } from '../tpm/index.js';
-import { openSigner, signingKeyOf, type Signer } from '../signer/index.js';
+import { openSigner, signingKeyOf, withoutKeySecrets, type Signer } from '../signer/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { copyFileAtomic } from '../util/fs.js';
 import type { PreparedSource } from './source.js';
@@ -68,7 +68,7 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
       indexUrl: o.indexUrl,
       workDir: o.workDir,
       log,
-      env: o.env,
+      env: withoutKeySecrets(o.env), // the backend is untrusted: it never sees what unlocks the key
       configSettings: o.configSettings ?? null,
       ...(o.backendOverride ? { backendOverride: o.backendOverride } : {}),
       ...(o.onStage ? { onStage: o.onStage } : {}),

@@ -102,3 +102,13 @@ function askHidden(question: string, stdin: NodeJS.ReadStream, stderr: NodeJS.Wr
     stdin.resume();
   });
 }
+
+/** The variables that unlock or locate the signing key; the untrusted build backend never sees them. */
+export const KEY_SECRET_VARIABLES = ['SEALED_KEY_PASSPHRASE', 'SEALED_KEY_PASSPHRASE_FILE', 'SEALED_KEY'] as const;
+
+/** A copy of `env` without the signing key's variables, for everything the build runs. */
+export function withoutKeySecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const name of KEY_SECRET_VARIABLES) delete out[name];
+  return out;
+}

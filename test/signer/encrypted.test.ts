@@ -1,13 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, createHmac, randomBytes, scryptSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureWheelhouse } from '../helpers/wheelhouse.js';
 import { projectsFromFolder, startIndexServer, type IndexServer } from '../helpers/index-server.js';
-import { fixtureSdist } from '../helpers/projects.js';
+import { fixtureSdist, writeProject } from '../helpers/projects.js';
 import { runCli } from '../helpers/cli.js';
 import { cliPath } from '../helpers/paths.js';
 import { canonicalBytes } from '../../src/core/canonical.js';
@@ -221,6 +221,26 @@ function flip(b64: string): string {
   b[0] = (b[0] ?? 0) ^ 1;
   return b.toString('base64');
 }
+
+describe('the build backend and the key', () => {
+  it('when the passphrase is in the environment, the backend (untrusted code) does not see it, though it sees other variables', async () => {
+    const { home } = await encryptedHome('backend-env-home');
+    const project = writeProject(join(work, 'env-project'), { backend: 'setuptools', name: 'demo-envdump', version: '1.0.0' });
+    // setup.py runs inside the backend: it writes the environment it was given into the wheel.
+    writeFileSync(join(project, 'setup.py'), 'import os\nopen("demo_envdump/seen.py", "w").write("ENV = " + repr(dict(os.environ)))\nfrom setuptools import setup\nsetup()\n');
+    const res = await sealed(home, ['build', project, '-o', join(home, 'out'), '--index-url', index.url], {
+      SEALED_KEY_PASSPHRASE: 'correct horse battery staple',
+      CANARY_VARIABLE: 'the-canary-sings',
+    });
+    assert.equal(res.status, 0, res.stderr);
+    const seen = execFileSync('python3', ['-c', 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read("demo_envdump/seen.py").decode())', res.json.wheel], { encoding: 'utf8' });
+    // The attack path is real: what Sealed's environment holds reaches the backend...
+    assert.match(seen, /the-canary-sings/);
+    // ...except what unlocks the key.
+    assert.doesNotMatch(seen, /correct horse/);
+    assert.doesNotMatch(seen, /SEALED_KEY/);
+  });
+});
 
 describe('sealed key encrypt (in place)', () => {
   it('when run, keeps the same public key, leaves no plaintext and no temporary file, and refuses a second run', async () => {
