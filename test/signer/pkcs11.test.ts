@@ -192,6 +192,22 @@ describe('a signing key on a SoftHSM2 token (pkcs11: key URI)', () => {
     assert.equal(res.json.error.code, 'PKCS11_UNAVAILABLE');
   });
 
+  it('when pkcs11js is not installed, says how to get it (PKCS11_UNAVAILABLE, exit 3), and key files still work', async () => {
+    // A resolve hook makes the optional module unfindable for this one process, as on a machine where it did not build.
+    const hooks = join(work, 'no-pkcs11js-hooks.mjs');
+    const register = join(work, 'no-pkcs11js.mjs');
+    writeFileSync(hooks, `export async function resolve(spec, ctx, next) {\n  if (spec === 'pkcs11js') { const e = new Error("Cannot find package 'pkcs11js'"); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; }\n  return next(spec, ctx);\n}\n`);
+    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify('file://' + hooks)});\n`);
+    const env = { NODE_OPTIONS: `--import=${register}` };
+    const res = await sealed(join(work, 'nomodule-home'), ['key', 'show', '--key-uri', hsm.uri('seal-key')], env);
+    assert.equal(res.status, 3, res.stderr);
+    assert.equal(res.json.error.code, 'PKCS11_UNAVAILABLE');
+    assert.match(res.json.error.hint, /npm install pkcs11js/);
+    const file = await sealed(join(work, 'nomodule-home'), ['key', 'show'], env);
+    assert.equal(file.status, 0, file.stderr);
+    assert.equal(file.json.kind, 'file');
+  });
+
   it('when the key URI is malformed, refuses it (MALFORMED_KEY_URI, exit 2)', async () => {
     for (const uri of ['pkcs11:token=sealed;object=k;frobnicate=1?module-path=/x.so', 'pkcs11:token=sealed;object=k?module-path=/x.so&pin-value=1234', 'sealkey', 'pkcs11:token=%zz;object=k?module-path=/x.so']) {
       const res = await sealed(join(work, 'bad-uri-home'), ['key', 'show', '--key-uri', uri]);
