@@ -2,8 +2,7 @@
 // private key created non-extractable and sensitive on the token and never read. pkcs11js is an optional
 // dependency, loaded only when a pkcs11: URI is used.
 
-import { statSync } from 'node:fs';
-import { SealedError } from '../errors.js';
+import { isSealedError, SealedError } from '../errors.js';
 import { isValidPublicKey, verifySignature } from '../seal/index.js';
 import { randomBytes } from 'node:crypto';
 import { readSecretFile, type Prompter } from './secrets.js';
@@ -216,13 +215,10 @@ function tokenError(e: unknown, text: string): SealedError {
 
 async function pinFor(uri: Pkcs11Uri, label: string, prompter: Prompter): Promise<string> {
   if (uri.pinSource !== undefined) {
-    const mode = statSafe(uri.pinSource);
-    if (mode !== null && mode & 0o077) {
-      throw new SealedError('KEY_PERMISSIONS', `The PIN file ${uri.pinSource} is readable by others (mode ${mode.toString(8).padStart(4, '0')}).`, { hint: `Run: chmod 600 ${uri.pinSource}` });
-    }
     try {
       return readSecretFile(uri.pinSource, 'PIN');
     } catch (e) {
+      if (isSealedError(e, 'KEY_PERMISSIONS')) throw e;
       throw new SealedError('KEY_PIN_MISSING', (e as Error).message, { hint: 'pin-source=file:PATH must name a readable file holding the PIN on one line.' });
     }
   }
@@ -230,14 +226,6 @@ async function pinFor(uri: Pkcs11Uri, label: string, prompter: Prompter): Promis
   throw new SealedError('KEY_PIN_MISSING', `The token "${label}" needs its user PIN and there is no terminal to ask at.`, {
     hint: 'Add pin-source=file:/path/to/pin to the key URI (a 0600 file holding the PIN), or run at a terminal to be asked.',
   });
-}
-
-function statSafe(path: string): number | null {
-  try {
-    return statSync(path).mode & 0o777;
-  } catch {
-    return null;
-  }
 }
 
 /** Opens the token key for signing: logs in with the PIN and signs there with CKM_EDDSA. */

@@ -1,7 +1,7 @@
 // Where a passphrase or a PIN comes from: a file named in the environment (CI), the environment itself,
 // or a person at a terminal (typed without echo). Never a command-line argument, never logged.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { SealedError } from '../errors.js';
 
 export interface Prompter {
@@ -15,12 +15,21 @@ export interface Prompter {
 
 const MAX_SECRET = 4096;
 
-/** Reads one secret from a file: its first line, without the line ending. */
+/** Reads one secret from a file: its first line, without the line ending. Refused when others can read it. */
 export function readSecretFile(path: string, what: string): string {
   let text: string;
   try {
+    const mode = statSync(path).mode & 0o777;
+    if (mode & 0o077) {
+      throw new SealedError('KEY_PERMISSIONS', `The ${what} file ${path} is readable by others (mode ${mode.toString(8).padStart(4, '0')}); refusing to use it.`, {
+        hint: `Run: chmod 600 ${path}`,
+        found: mode.toString(8).padStart(4, '0'),
+        expected: '0600',
+      });
+    }
     text = readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof SealedError) throw e;
     throw new SealedError('KEY_PASSPHRASE_MISSING', `Cannot read the ${what} file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}.`, {
       hint: `Create it (chmod 600) holding the ${what} on one line.`,
     });

@@ -214,6 +214,17 @@ describe('encrypted key files (scrypt + AES-256-GCM)', () => {
     assert.equal(res.status, 2);
     assert.equal(res.json.error.code, 'KEY_PERMISSIONS');
   });
+
+  it('when the passphrase file is readable by others, refuses it (KEY_PERMISSIONS) and never prints its content', async () => {
+    const { home } = await encryptedHome('passperm-home');
+    const open = join(work, 'open-passphrase');
+    writeFileSync(open, 'correct horse battery staple\n', { mode: 0o644 });
+    chmodSync(open, 0o644);
+    const res = await build(home, { SEALED_KEY_PASSPHRASE_FILE: open });
+    assert.equal(res.status, 2, res.stderr);
+    assert.equal(res.json.error.code, 'KEY_PERMISSIONS');
+    assert.ok(!res.stdout.includes('correct horse'));
+  });
 });
 
 function flip(b64: string): string {

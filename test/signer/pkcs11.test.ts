@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,6 +161,15 @@ describe('a signing key on a SoftHSM2 token (pkcs11: key URI)', () => {
     assert.equal(res.json.error.code, 'KEY_PIN_WRONG');
     assert.ok(!existsSync(out) || readdirSync(out).length === 0);
     assert.ok(!JSON.stringify(res.json).includes('000000'), 'the PIN is never echoed');
+  });
+
+  it('when the PIN file is readable by others, refuses it (KEY_PERMISSIONS, exit 2)', async () => {
+    const open = join(work, 'open-pin');
+    writeFileSync(open, `${hsm.pin}\n`);
+    chmodSync(open, 0o644);
+    const res = await sealed(join(work, 'open-pin-home'), ['build', 'demo-token==1.0.0', '-o', join(work, 'open-pin-out'), '--index-url', index.url], { SEALED_KEY: hsm.uri('seal-key', { pin: open }) });
+    assert.equal(res.status, 2, res.stderr);
+    assert.equal(res.json.error.code, 'KEY_PERMISSIONS');
   });
 
   it('when no PIN source is given and there is no terminal, says how to give one (KEY_PIN_MISSING, exit 2)', async () => {
