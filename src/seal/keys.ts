@@ -67,6 +67,12 @@ export function newSeedHex(): string {
 
 export function parseSeedHex(text: string, path: string): Buffer {
   const hex = text.trim();
+  if (hex.startsWith('{')) {
+    // An encrypted key file (src/signer/encrypted.ts): only the signer can open it.
+    throw new SealedError('MALFORMED_KEY', `The key file ${path} is encrypted; this code path reads only plaintext keys.`, {
+      hint: 'Sign through src/signer (openSigner), which asks for the passphrase.',
+    });
+  }
   if (!HEX64.test(hex)) {
     throw new SealedError('MALFORMED_KEY', `The key file ${path} does not hold a private key as 64 lowercase hex characters.`, {
       hint: `Restore it from your backup, or make a new key with \`sealed key generate --force\` (seals made with the old key will no longer match your pins).`,

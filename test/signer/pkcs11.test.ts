@@ -156,7 +156,8 @@ describe('a signing key on a SoftHSM2 token (pkcs11: key URI)', () => {
     writeFileSync(bad, '000000\n', { mode: 0o600 });
     const home = join(work, 'wrong-pin-home');
     const out = join(work, 'wrong-pin-out');
-    const res = await sealed(home, ['build', 'demo-token==1.0.0', '-o', out, '--index-url', index.url], { SEALED_KEY: hsm.uri('seal-key', { pin: bad }) });
+    // --key-uri (a global option) names the signer for any command, as SEALED_KEY does.
+    const res = await sealed(home, ['build', 'demo-token==1.0.0', '-o', out, '--index-url', index.url, '--key-uri', hsm.uri('seal-key', { pin: bad })]);
     assert.equal(res.status, 1, res.stderr);
     assert.equal(res.json.error.code, 'KEY_PIN_WRONG');
     assert.ok(!existsSync(out) || readdirSync(out).length === 0);

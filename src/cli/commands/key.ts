@@ -1,13 +1,14 @@
 // `sealed key show | generate | encrypt`: thin over src/signer, which alone touches key material.
-import type { Command, Context, ParsedArgs } from '../command.js';
-import { boolOption, stringOption } from '../command.js';
+import type { Command, Context } from '../command.js';
+import { boolOption } from '../command.js';
 import { fingerprintOf, formatPublicKey } from '../../seal/index.js';
 import { describeKey, encryptKey, generateKey, type KeyDescription, type SignerOptions } from '../../signer/index.js';
 
 const KIND_TEXT = { file: 'plaintext key file', 'encrypted-file': 'encrypted key file (passphrase)', pkcs11: 'PKCS #11 token key' } as const;
 
-function options(ctx: Context, args: ParsedArgs): SignerOptions {
-  return { home: ctx.home(), env: ctx.env, cwd: ctx.cwd, keyUri: stringOption(args, 'key-uri') };
+// --key-uri is a global option (src/cli/run.ts): it reaches these commands as SEALED_KEY in ctx.env.
+function options(ctx: Context): SignerOptions {
+  return { home: ctx.home(), env: ctx.env, cwd: ctx.cwd };
 }
 
 function data(d: KeyDescription): Record<string, unknown> {
@@ -32,16 +33,14 @@ function render(d: KeyDescription, first?: string): string {
   return lines.join('\n');
 }
 
-const keyUri = { 'key-uri': { type: 'string' } } as const;
-
 export const show: Command = {
   name: 'key show',
   usage: 'key show [--key-uri URI] [--json]',
   summary:
     'Prints which kind of key signs (plaintext file, encrypted file, token), its public key (ed25519:<hex>) and SHA-256 fingerprint. Unlocks nothing: an encrypted file\'s public key is in its header, a token\'s is read from its public object. Creates the default key file on first use.',
-  options: { ...keyUri },
-  async run(ctx, args) {
-    const d = await describeKey(options(ctx, args));
+  options: {},
+  async run(ctx) {
+    const d = await describeKey(options(ctx));
     ctx.out.result(data(d), () => render(d));
   },
 };
@@ -51,9 +50,9 @@ export const generate: Command = {
   usage: 'key generate [--force] [--encrypt] [--key-uri URI] [--json]',
   summary:
     'Makes a new Ed25519 signing key: a plaintext key file (0600) by default; --encrypt protects it with a passphrase (scrypt + AES-256-GCM; from SEALED_KEY_PASSPHRASE_FILE, SEALED_KEY_PASSPHRASE or a prompt); --key-uri pkcs11:... creates a non-extractable key on a PKCS #11 token. Refuses to replace an existing key without --force.',
-  options: { force: { type: 'boolean' }, encrypt: { type: 'boolean' }, ...keyUri },
+  options: { force: { type: 'boolean' }, encrypt: { type: 'boolean' } },
   async run(ctx, args) {
-    const d = await generateKey({ ...options(ctx, args), force: boolOption(args, 'force'), encrypt: boolOption(args, 'encrypt') });
+    const d = await generateKey({ ...options(ctx), force: boolOption(args, 'force'), encrypt: boolOption(args, 'encrypt') });
     ctx.out.result(data(d), () => render(d, d.kind === 'pkcs11' ? 'new key created on the token' : `new key written to ${d.location}`));
   },
 };
@@ -63,9 +62,9 @@ export const encrypt: Command = {
   usage: 'key encrypt [--key-uri file:PATH] [--json]',
   summary:
     'Encrypts the plaintext key file in place with a passphrase (from SEALED_KEY_PASSPHRASE_FILE, SEALED_KEY_PASSPHRASE or a prompt). The encrypted file is written, read back and checked before it replaces the plaintext one; the public key stays the same.',
-  options: { ...keyUri },
-  async run(ctx, args) {
-    const d = await encryptKey(options(ctx, args));
+  options: {},
+  async run(ctx) {
+    const d = await encryptKey(options(ctx));
     ctx.out.result(data(d), () => render(d, `key encrypted in place: ${d.location}`));
   },
 };
