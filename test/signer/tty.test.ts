@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { ensureWheelhouse } from '../helpers/wheelhouse.js';
+import { projectsFromFolder, startIndexServer } from '../helpers/index-server.js';
+import { fixtureSdist } from '../helpers/projects.js';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +53,13 @@ function onTerminal(args: string[], steps: [string, string][]): Promise<{ status
 
 const work = mkdtempSync(join(tmpdir(), 'sealed-keytty-'));
 
+async function fixtureProjects() {
+  const projects = projectsFromFolder(ensureWheelhouse());
+  const sdist = await fixtureSdist(join(work, 'fixtures'), { backend: 'flit', name: 'demo-tty', version: '1.0.0' });
+  projects['demo-tty'] = [{ filename: sdist.split('/').pop()!, path: sdist }];
+  return projects;
+}
+
 describe('keys at a terminal', () => {
   it('when the key is created on first use at a terminal, says once how to encrypt it; not when there is no terminal', async () => {
     const home = join(work, 'first-use');
@@ -77,6 +87,24 @@ describe('keys at a terminal', () => {
     // Unlocking at a terminal: the prompt, then the public key.
     const show = await onTerminal(['--home', home, 'key', 'show'], []);
     assert.match(show.output, /encrypted key file/);
+  });
+
+  it('when an encrypted key signs at a terminal, asks for its passphrase once without echo, and a wrong one is refused', async () => {
+    const home = join(work, 'prompted');
+    const index = await startIndexServer({ projects: await fixtureProjects() });
+    try {
+      const args = ['--home', home, 'build', 'demo-tty==1.0.0', '-o', join(home, 'out'), '--index-url', index.url];
+      const wrong = await onTerminal(args, [['Passphrase for', 'not it\r']]);
+      assert.equal(wrong.status, 1, wrong.output);
+      assert.match(wrong.output, /KEY_PASSPHRASE_WRONG/);
+      const res = await onTerminal(args, [['Passphrase for', 'typed at the terminal\r']]);
+      assert.equal(res.status, 0, res.output);
+      assert.equal(res.output.split('Passphrase for').length - 1, 1);
+      assert.ok(!res.output.includes('typed at the terminal'), `echoed: ${res.output}`);
+      assert.ok(readdirSync(join(home, 'out')).some((f) => f.endsWith('.seal.json')));
+    } finally {
+      await index.close();
+    }
   });
 
   it('when the two passphrases differ, writes nothing (USAGE, exit 2)', async () => {
