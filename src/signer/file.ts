@@ -1,7 +1,7 @@
 // Key files: today's plaintext hex (SEALED_HOME/key.ed25519) and the encrypted format (encrypted.ts).
 // Which one a file is, is read from its content, so `sealed key encrypt` needs no configuration change.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { SealedError } from '../errors.js';
@@ -78,30 +78,20 @@ export function describeKeyFile(path: string, opts: FileKeyOptions): KeyDescript
 
 /** Writes a new key file (plaintext, or encrypted with a new passphrase); refuses to replace one unless forced. */
 export async function generateKeyFile(path: string, o: FileKeyOptions & { force: boolean; encrypt: boolean }): Promise<KeyDescription> {
+  // Checked before asking for a passphrase; the exclusive create below settles a race.
+  if (!o.force && existsSync(path)) throw keyExists(path);
   const seedHex = newSeedHex();
-  let text = seedHex + '\n';
-  if (o.encrypt) {
-    if (!o.force) refuseExisting(path);
-    text = await encryptSeed(Buffer.from(seedHex, 'hex'), await newPassphrase(path, o.env, o.prompter), o.kdf);
-  }
+  const text = o.encrypt ? await encryptSeed(Buffer.from(seedHex, 'hex'), await newPassphrase(path, o.env, o.prompter), o.kdf) : seedHex + '\n';
   if (o.force) writeFileAtomic(path, text, 0o600);
-  else if (!createFileAtomicExclusive(path, text, 0o600)) refuseExisting(path);
+  else if (!createFileAtomicExclusive(path, text, 0o600)) throw keyExists(path);
   if (!o.encrypt) o.prompter.say(ENCRYPT_HINT);
   return describeKeyFile(path, { ...o, create: false });
 }
 
-function refuseExisting(path: string): void {
-  let exists = true;
-  try {
-    readFileSync(path);
-  } catch {
-    exists = false;
-  }
-  if (exists) {
-    throw new SealedError('KEY_EXISTS', `A key already exists at ${path}; not replacing it.`, {
-      hint: 'Use `sealed key generate --force` to replace it (seals made with the old key stay valid but your pins name the old key), or `sealed key encrypt` to encrypt it in place.',
-    });
-  }
+function keyExists(path: string): SealedError {
+  return new SealedError('KEY_EXISTS', `A key already exists at ${path}; not replacing it.`, {
+    hint: 'Use `sealed key generate --force` to replace it (seals made with the old key stay valid but your pins name the old key), or `sealed key encrypt` to encrypt it in place.',
+  });
 }
 
 /**

@@ -236,10 +236,9 @@ export async function openPkcs11Signer(uri: Pkcs11Uri, text: string, prompter: P
     t.login(await pinFor(uri, t.info().label, prompter));
     const priv = t.one('private');
     const info = t.info();
-    const location = text.replace(/pin-value=[^&]*/g, '');
     return {
       kind: 'pkcs11',
-      location,
+      location: text, // parsePkcs11Uri refuses pin-value, so the URI holds no secret
       publicKey: () => Buffer.from(publicKey),
       sign(message) {
         let sig: Buffer;

@@ -160,6 +160,11 @@ describe('encrypted key files (scrypt + AES-256-GCM)', () => {
     assert.equal(gen.status, 2);
     assert.equal(gen.json.error.code, 'KEY_PASSPHRASE_MISSING');
     assert.ok(!existsSync(keyFilePath(join(work, 'missing-gen'))), 'no key written without a passphrase');
+    // An existing key is never replaced without --force, and that is said before any passphrase is asked for.
+    const keep = readFileSync(keyFilePath(home), 'utf8');
+    const over = await sealed(home, ['key', 'generate', '--encrypt']);
+    assert.equal(over.json.error.code, 'KEY_EXISTS');
+    assert.equal(readFileSync(keyFilePath(home), 'utf8'), keep);
   });
 
   it('when the file is truncated, refuses it (MALFORMED_KEY, exit 2)', async () => {
