@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attestNewSeal, envelopeSignerOf } from '../src/attest/index.js';
-import { serializeSeal, verifySeal } from '../src/seal/index.js';
+import { serializeSeal, signMessage, verifySeal } from '../src/seal/index.js';
 import { makeSeal, testKey } from '../test/helpers/seals.js';
 import { cliPath } from '../test/helpers/paths.js';
 import { cleanEnv, median, report, timeCommand } from './lib.js';
@@ -28,7 +28,7 @@ function perSealMs(fn: (i: number) => void): number {
 }
 
 const seals = Array.from({ length: N }, (_, i) => makeSeal({ key, name: 'bench-attest', version: '1.0.0', build: i }));
-const signer = envelopeSignerOf(key);
+const signer = envelopeSignerOf({ publicKey: () => key.publicKey, sign: (m) => signMessage(key, m) });
 attestNewSeal(seals[0]!, signer, { sha256: (seals[0]!.records.at(-1)!.body as { sha256: string }).sha256 }); // warm: schema, key cache
 const sealMs = perSealMs((i) => verifySeal(makeSeal({ key, name: 'bench-attest', version: '1.0.0', build: i + N })));
 const attestMs = perSealMs((i) => attestNewSeal(seals[i]!, signer, { sha256: (seals[i]!.records.at(-1)!.body as { sha256: string }).sha256 }));

@@ -36,6 +36,10 @@ const REFUSED = [
   'INDEX_REDIRECT',
   'ATTESTATION_KEYID_MISMATCH',
   'ATTESTATION_MISMATCH',
+  'KEY_PASSPHRASE_WRONG',
+  'KEY_FILE_TAMPERED',
+  'KEY_PIN_WRONG',
+  'KEY_KIND_REFUSED',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */
@@ -50,6 +54,11 @@ const USAGE = [
   'NOT_FOUND',
   'EXPORT_TOO_LARGE',
   'MALFORMED_ATTESTATION',
+  'MALFORMED_KEY_URI',
+  'KEY_PASSPHRASE_MISSING',
+  'KEY_PIN_MISSING',
+  'KEY_KDF_TOO_WEAK',
+  'TOKEN_KEY_NOT_FOUND',
 ] as const;
 
 /** Exit 3: operational failure. */
@@ -69,6 +78,9 @@ const OPERATIONAL = [
   'TPM_UNAVAILABLE',
   'TPM_ERROR',
   'SANDBOX_UNAVAILABLE',
+  'PKCS11_UNAVAILABLE',
+  'TOKEN_NOT_FOUND',
+  'TOKEN_ERROR',
   'INTERNAL',
 ] as const;
 

@@ -7,7 +7,7 @@ import { canonicalBytes } from '../core/canonical.js';
 import { SealedError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { packageRoot } from '../util/paths.js';
-import { signMessage, type Seal, type SigningKey } from '../seal/index.js';
+import type { Seal } from '../seal/index.js';
 import { sigstoreBundle } from './bundle.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope, type Envelope, type EnvelopeSigner } from './dsse.js';
 import { inTotoLink } from './link.js';
@@ -65,8 +65,8 @@ export function writeAttestationFile(path: string, text: string): void {
 }
 
 /** The key file's key as an envelope signer; the one place that knows how a SigningKey signs. */
-export function envelopeSignerOf(key: SigningKey): EnvelopeSigner {
-  return { publicKey: key.publicKey, sign: (m) => signMessage(key, m) };
+export function envelopeSignerOf(signer: { publicKey(): Buffer; sign(message: Uint8Array): Buffer }): EnvelopeSigner {
+  return { publicKey: signer.publicKey(), sign: (m) => signer.sign(m) };
 }
 
 /**

@@ -54,7 +54,12 @@ export interface EnvironmentBody {
   /** Allowlisted build-affecting variables; secret-looking ones hold {"present": true}. */
   env_vars: Record<string, string | { present: true }>;
   tpm: 'present' | 'absent';
+  /** What kind of key signed the seal (absent in seals made before Sealed recorded it). */
+  signer?: SignerBody;
 }
+
+/** The signing key's kind; a token key also names the token's manufacturer and model (as the token reports them). */
+export type SignerBody = { kind: 'file' } | { kind: 'encrypted-file' } | { kind: 'pkcs11'; manufacturer: string; model: string };
 
 export interface PcrValue {
   index: number;

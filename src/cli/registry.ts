@@ -17,6 +17,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'env', summary: 'the environment measurement a build here would record', load: async () => (await import('./commands/env.js')).command },
   { name: 'key show', summary: 'your public key and its fingerprint', load: async () => (await import('./commands/key.js')).show },
   { name: 'key generate', summary: 'make a new signing key (--force to replace one)', load: async () => (await import('./commands/key.js')).generate },
+  { name: 'key encrypt', summary: 'encrypt the plaintext key file in place with a passphrase', load: async () => (await import('./commands/key.js')).encrypt },
   { name: 'registry list', summary: 'seals in the registry', load: async () => (await import('./commands/registry.js')).list },
   { name: 'registry pins', summary: 'trust-on-first-use pins', load: async () => (await import('./commands/registry.js')).pins },
   { name: 'registry export', summary: 'write seals, pins and revocations to a file for sharing', load: async () => (await import('./commands/registry.js')).exportCommand },

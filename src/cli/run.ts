@@ -20,12 +20,14 @@ interface Globals {
   help: boolean;
   version: boolean;
   home: string | undefined;
+  /** --key-uri: the signer for this command line, as SEALED_KEY would name it. */
+  keyUri: string | undefined;
   rest: string[];
 }
 
 /** Global options may stand anywhere on the line; they are taken out before the command parses its own. */
 function splitGlobals(argv: string[]): Globals {
-  const g: Globals = { json: false, quiet: false, verbose: false, help: false, version: false, home: undefined, rest: [] };
+  const g: Globals = { json: false, quiet: false, verbose: false, help: false, version: false, home: undefined, keyUri: undefined, rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') {
@@ -37,6 +39,7 @@ function splitGlobals(argv: string[]): Globals {
       if (v === undefined) throw new SealedError('USAGE', '--home needs a folder.');
       g.home = v;
     } else if (a.startsWith('--home=')) g.home = a.slice(7);
+    else if (a === '--key-uri' || a.startsWith('--key-uri=')) g.keyUri = a === '--key-uri' ? keyUriValue(argv[++i]) : a.slice('--key-uri='.length);
     else if (!GLOBAL_FLAGS.has(a)) g.rest.push(a);
     else if (a === '--json') g.json = true;
     else if (a === '--quiet' || a === '-q') g.quiet = true;
@@ -45,6 +48,11 @@ function splitGlobals(argv: string[]): Globals {
     else g.version = true;
   }
   return g;
+}
+
+function keyUriValue(v: string | undefined): string {
+  if (v === undefined) throw new SealedError('USAGE', '--key-uri needs a key URI (file:PATH or pkcs11:...).');
+  return v;
 }
 
 function version(): string {
@@ -61,7 +69,7 @@ function overview(): string {
     'commands:',
     ...COMMANDS.filter((c) => c.name !== 'backend-build').map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'global options: --home DIR, --json, --quiet, --verbose, --version, --help',
+    'global options: --home DIR, --key-uri URI (the signing key; same as SEALED_KEY), --json, --quiet, --verbose, --version, --help',
     'exit codes: 0 ok, 1 refused (verification or policy), 2 usage or malformed input, 3 operational failure',
   ].join('\n');
 }
@@ -99,6 +107,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     const words = entry.name.split(' ').length;
     const args = parseCommandArgs(cmd, g.rest.slice(words));
     const ctx = makeContext(out, g.home, io);
+    if (g.keyUri !== undefined) ctx.env = { ...ctx.env, SEALED_KEY: g.keyUri };
     return (await cmd.run(ctx, args)) ?? 0;
   } catch (e) {
     const err = toSealedError(e);

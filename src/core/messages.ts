@@ -12,6 +12,7 @@ export const DOMAINS = {
   tpmQualifyingData: 'sealed/v1/tpm-qualifying-data',
   sourceTree: 'sealed/v1/source-tree',
   trustStatement: 'sealed/v1/trust-statement',
+  encryptedKey: 'sealed/v1/encrypted-key',
 } as const;
 
 export type Domain = (typeof DOMAINS)[keyof typeof DOMAINS];

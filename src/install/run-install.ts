@@ -14,6 +14,7 @@ import type { PolicySettings } from '../policy/index.js';
 import { HttpClient } from '../http/index.js';
 import { Registry } from '../registry/index.js';
 import { TrustSession } from '../trust/index.js';
+import { openSigner, type Signer } from '../signer/index.js';
 import { findSources } from './find-sources.js';
 import { sealDist } from './seal-dist.js';
 import type { EarlyStart, InstallOptions, InstallResult, PackageOutcome } from './types.js';
@@ -25,6 +26,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
   const registry = Registry.open(o.home);
   // One client for the run: the index's credentials, taken when its pages are read, go with the downloads.
   const http = new HttpClient({ allowRedirectHosts: o.allowRedirect ?? [] });
+  let opened: Promise<Signer> | undefined;
   try {
     const finding = findSources(o, http, requirements, workDir, early.python, early.firstResolution);
     finding.catch(() => undefined);
@@ -33,6 +35,8 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     // The machine is the same for every package of one install: measured once, when the first build needs it.
     let measured: Promise<EnvironmentBody> | undefined;
     const environment = () => (measured ??= measureEnvironment({ python: o.python, env: o.env, tpm: 'absent', home: o.home }));
+    // Likewise the key: unlocked (passphrase, PIN) once, when the first build needs it.
+    const signer = () => (opened ??= openSigner({ home: o.home, env: o.env }));
     const { resolution, candidates } = await finding;
     const tags = await tagsPromise;
     const trust = new TrustSession(registry, effectivePolicy(registry.policy(), o.policy));
@@ -50,7 +54,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
           continue;
         }
         try {
-          const out = await sealDist(dist, candidates.get(dist.name) ?? null, { o, http, registry, trust, tags, pythonVersion: py.version, environment });
+          const out = await sealDist(dist, candidates.get(dist.name) ?? null, { o, http, registry, trust, tags, pythonVersion: py.version, environment, signer });
           outcomes[i] = out;
           if (out.status === 'refused') result.error ??= out.verdict.error;
         } catch (e) {
@@ -79,6 +83,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
   } finally {
     http.close();
     registry.close();
+    await opened?.then((s) => s.close(), () => undefined);
   }
 }
 
@@ -87,5 +92,6 @@ function effectivePolicy(stored: PolicySettings, override: InstallOptions['polic
     minSignatures: override.minSignatures ?? stored.minSignatures,
     trustedKeys: override.trustedKeys ?? stored.trustedKeys,
     ...(stored.requireSandbox ? { requireSandbox: stored.requireSandbox } : {}),
+    requireKeyKind: stored.requireKeyKind ?? null,
   };
 }

@@ -18,6 +18,7 @@ import { logPathFor, withWorkDir } from '../pipeline/workspace.js';
 import type { Registry } from '../registry/index.js';
 import type { SealSummary } from '../seal/index.js';
 import type { TrustSession, Verdict } from '../trust/index.js';
+import type { Signer } from '../signer/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { wheelMatchesTags, type PlannedDist } from './pip-resolve.js';
 import type { Action, InstallOptions, PackageOutcome } from './types.js';
@@ -32,6 +33,8 @@ export interface DistContext {
   pythonVersion: string;
   /** The machine, measured once per install when the first build needs it. */
   environment: () => Promise<EnvironmentBody>;
+  /** The signer, opened (and unlocked) once per install when the first build needs it. */
+  signer: () => Promise<Signer>;
 }
 
 interface Sealed {
@@ -93,6 +96,7 @@ async function buildFresh(dist: PlannedDist, candidate: SdistCandidate | null, c
       tpm: o.tpm,
       ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}),
       environment: c.environment(),
+      signer: c.signer(),
       log: new BuildLog(logPath),
       warn: o.warn,
       onProgress: (m) => o.progress(`${label}: ${m}`),

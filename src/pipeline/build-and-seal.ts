@@ -10,9 +10,10 @@ import { normalizeName } from '../core/names.js';
 import { sameVersion } from '../core/versions.js';
 import { buildWheel, type BuildLog, type BuildRequest, type BuildResult } from '../build/index.js';
 import { measureEnvironment, probePython } from '../env/index.js';
-import { createSeal, loadSigningKey, SEAL_SUFFIX, tpmQualifyingData, verifySeal, writeSealFile, type Seal, type SealSummary } from '../seal/index.js';
+import { createSeal, SEAL_SUFFIX, tpmQualifyingData, verifySeal, writeSealFile, type Seal, type SealSummary } from '../seal/index.js';
 import { openSandbox, resolveSandboxMode, type HookSandbox, type SandboxKind } from '../sandbox/index.js';
 import { openTpm, type TpmConfig } from '../tpm/index.js';
+import { openSigner, signingKeyOf, withoutKeySecrets, type Signer } from '../signer/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { copyFileAtomic } from '../util/fs.js';
 import type { PreparedSource } from './source.js';
@@ -34,6 +35,8 @@ export interface BuildAndSealOptions {
   backendOverride?: BuildRequest['backendOverride'];
   /** A measurement already taken for this interpreter and environment (one install measures once). */
   environment?: Promise<EnvironmentBody>;
+  /** A signer already opened for this run (one install unlocks the key once); the caller closes it. */
+  signer?: Promise<Signer>;
   /** Where every backend hook runs; its record goes into the signed build record. */
   sandbox?: HookSandbox;
   /** Without `sandbox`: which one to open (--sandbox); else SEALED_SANDBOX, else bwrap. */
@@ -63,17 +66,19 @@ export interface SealedBuild {
 const now = () => new Date().toISOString();
 
 export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild> {
-  // Refuse early (bad key permissions, malformed key) rather than after a long build.
-  const key = loadSigningKey(o.home);
+  // Refuse early (bad key permissions, malformed key, wrong passphrase or PIN) rather than after a long build.
+  const signer = await (o.signer ?? openSigner({ home: o.home, env: o.env }));
+  const release = () => (o.signer ? undefined : signer.close());
   // Fail closed before anything is built: no sandbox, no build (unless `none` was asked for by name).
-  const sandbox = o.sandbox ?? (await openSandbox(o.sandboxMode ?? resolveSandboxMode(undefined, o.env), { home: o.home, env: o.env }));
+  const sandbox = o.sandbox ?? (await openSandbox(o.sandboxMode ?? resolveSandboxMode(undefined, o.env), { home: o.home, env: o.env }).catch((e) => { release(); throw e; }));
   const log = o.log;
-  const tpm = await openTpm(o.tpm, o.warn);
+  const tpm = await openTpm(o.tpm, o.warn).catch((e) => { release(); throw e; });
   try {
     const startedAt = now();
     const envPromise = (o.environment ?? measureEnvironment({ python: o.python, env: o.env, tpm: 'absent', home: o.home })).then((body) => ({
       ...body,
       tpm: tpm ? ('present' as const) : ('absent' as const),
+      signer: signer.body(),
     }));
     const buildPromise = o.builder
       ? o.builder()
@@ -83,7 +88,7 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
           indexUrl: o.indexUrl,
           workDir: o.workDir,
           log,
-          env: o.env,
+          env: withoutKeySecrets(o.env), // the backend is untrusted: it never sees what unlocks the key
           sandbox,
           configSettings: o.configSettings ?? null,
           ...(o.backendOverride ? { backendOverride: o.backendOverride } : {}),
@@ -129,11 +134,12 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
       { type: 'build', body: buildBody(built, py.version, envBody, o.configSettings ?? null, built.startedAt ?? startedAt, finishedAt) },
       { type: 'artifact', body: { filename: built.filename, sha256: artifact.sha256, size: artifact.size } },
     ];
-    const seal = createSeal(records, key);
+    const seal = createSeal(records, signingKeyOf(signer));
     // Check what we made with the same verifier users run, TPM evidence included, before anyone sees it.
     const summary = verifySeal(seal, { artifact });
-    return { seal, summary, wheelPath: built.wheelPath, log: log.path, attestation: attestNewSeal(seal, envelopeSignerOf(key), artifact) };
+    return { seal, summary, wheelPath: built.wheelPath, log: log.path, attestation: attestNewSeal(seal, envelopeSignerOf(signer), artifact) };
   } finally {
+    release();
     await tpm?.close();
   }
 }

@@ -16,8 +16,10 @@ import { SealedError } from '../errors.js';
 import { normalizeName } from '../core/names.js';
 import { sameVersion } from '../core/versions.js';
 import type { Roster } from './trusted-keys.js';
+import { keyKindRefusal, type KeyKind } from './key-kind.js';
+import type { SignerBody } from '../chain/types.js';
 
-export type SignerStatus = 'counted' | 'unpinned' | 'revoked' | 'not-in-roster' | 'source-mismatch' | 'duplicate' | 'weak-sandbox';
+export type SignerStatus = 'counted' | 'unpinned' | 'revoked' | 'not-in-roster' | 'source-mismatch' | 'duplicate' | 'weak-sandbox' | 'wrong-key-kind';
 
 /** What the decision needs from a verified seal; a SealSummary has all of it. */
 export interface SignerEvidence {
@@ -29,6 +31,8 @@ export interface SignerEvidence {
   chainHash: string;
   /** Where the build's hooks ran, from the build record (null: a seal made before it said so). */
   sandbox?: SandboxRecord | null;
+  /** What kind of key signed, as the seal records (null or absent in older seals). */
+  signer?: SignerBody | null;
 }
 
 export interface PinnedKey {
@@ -43,6 +47,8 @@ export interface PolicySettings {
   trustedKeys: Roster | null;
   /** The sandbox a seal's build must have run in to count (`sealed policy set --require-sandbox`). */
   requireSandbox?: SandboxRequirement | null;
+  /** When set, only seals signed with this kind of key count (`policy set --require-key-kind`). */
+  requireKeyKind?: KeyKind | null;
 }
 
 export const DEFAULT_POLICY: PolicySettings = { minSignatures: 1, trustedKeys: null };
@@ -79,7 +85,7 @@ export interface NewPin {
   publicKey: string;
 }
 
-export type RefusalCode = 'KEY_CHANGED' | 'THRESHOLD_NOT_MET' | 'REVOKED_KEY' | 'UNTRUSTED_SIGNER' | 'SANDBOX_REQUIRED';
+export type RefusalCode = 'KEY_CHANGED' | 'THRESHOLD_NOT_MET' | 'REVOKED_KEY' | 'UNTRUSTED_SIGNER' | 'SANDBOX_REQUIRED' | 'KEY_KIND_REFUSED';
 
 export interface Decision {
   input: DecideInput;
@@ -188,6 +194,7 @@ function classify(
   const weak = sandboxShortfall(input.policy.requireSandbox, seal.sandbox);
   if (weak) return { status: 'weak-sandbox', reason: weak };
   if (roster && !roster.keys.has(seal.fingerprint)) return { status: 'not-in-roster', reason: `not in the trusted keys of ${roster.source}` };
+  const wrongKind = keyKindRefusal(seal.signer, input.policy.requireKeyKind); if (wrongKind) return { status: 'wrong-key-kind', reason: wrongKind };
   if (seenSeals.has(`${seal.chainHash}\0${seal.fingerprint}`)) return { status: 'duplicate', reason: 'the same seal was given twice; it counts once' };
   if (seenKeys.has(seal.fingerprint)) return { status: 'duplicate', reason: 'another seal by the same key already counted; a key counts once' };
   return { status: 'counted', reason: 'counts toward the policy' };
@@ -229,6 +236,7 @@ function refusal(d: Decision): SealedError & { code: RefusalCode } {
       hint: `Build it here with the ${required} sandbox (sealed build ${name}==${version}), or change the policy (sealed policy set --require-sandbox none).`,
     });
   }
+  if (d.counted.length === 0 && candidates.length > 0 && candidates.every((r) => r.status === 'wrong-key-kind')) return make('KEY_KIND_REFUSED', `No seal of ${what} is signed with a ${d.input.policy.requireKeyKind} key, as the policy requires. Signers:${lines}`, { expected: d.input.policy.requireKeyKind, found: d.results.map((r) => r.reason), hint: 'Build it with a key of that kind (see docs/keys.md), or change the policy: sealed policy set --require-key-kind any' });
   if (d.counted.length === 0 && d.mode === 'roster' && statuses.includes('not-in-roster')) {
     const roster = d.input.policy.trustedKeys!;
     const keys = unique(d.results.filter((r) => r.status === 'not-in-roster').map((r) => r.fingerprint));

@@ -5,6 +5,7 @@ import { normalizeName } from '../core/names.js';
 import { openDatabase, dbError, corrupt, registryPath, type Db } from './db.js';
 import type { Installation, Pin, RegistryCounts, Revocation, SealOrigin, SealRow, PinOrigin, RevocationOrigin } from './types.js';
 import type { PolicySettings } from '../policy/decide.js';
+import type { KeyKind } from '../policy/key-kind.js';
 import type { Roster } from '../policy/trusted-keys.js';
 
 interface SealRecordRow {
@@ -76,7 +77,7 @@ export function compareVersionText(a: string, b: string): number {
   return x.length - y.length;
 }
 
-export const POLICY_KEYS = { minSignatures: 'min_signatures', trustedKeys: 'trusted_keys', requireSandbox: 'require_sandbox' } as const;
+export const POLICY_KEYS = { minSignatures: 'min_signatures', trustedKeys: 'trusted_keys', requireSandbox: 'require_sandbox', requireKeyKind: 'require_key_kind' } as const;
 
 export class RegistryReader {
   protected constructor(
@@ -200,7 +201,14 @@ export class RegistryReader {
       }
       const sandbox = get(POLICY_KEYS.requireSandbox);
       if (sandbox !== undefined && sandbox !== 'bwrap' && sandbox !== 'uid') throw corrupt(this.path, 'the stored sandbox requirement is not bwrap or uid');
-      return { minSignatures: Number.isInteger(min) && min >= 1 ? min : 1, trustedKeys, ...(sandbox ? { requireSandbox: sandbox } : {}) };
+      const kind = get(POLICY_KEYS.requireKeyKind);
+      if (kind !== undefined && !['file', 'encrypted-file', 'pkcs11'].includes(kind)) throw corrupt(this.path, 'the stored required key kind is not one Sealed knows');
+      return {
+        minSignatures: Number.isInteger(min) && min >= 1 ? min : 1,
+        trustedKeys,
+        ...(sandbox ? { requireSandbox: sandbox } : {}),
+        ...(kind !== undefined ? { requireKeyKind: kind as KeyKind } : {}),
+      };
     });
   }
 

@@ -8,6 +8,7 @@ import { toPin, type PolicySettings } from '../policy/decide.js';
 import { reevaluate, type Verdict } from '../trust/evaluate.js';
 import type { Roster } from '../policy/trusted-keys.js';
 import type { SandboxRequirement } from '../policy/sandbox.js';
+import type { KeyKind } from '../policy/key-kind.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { openDatabase, registryPath, type Db, type Statement } from './db.js';
 import { RegistryReader, POLICY_KEYS, type StoredRoster } from './reader.js';
@@ -37,6 +38,8 @@ export interface PolicyChange {
   trustedKeys?: Roster | null;
   /** The sandbox seals must have been built in; 'none' removes the requirement. */
   requireSandbox?: SandboxRequirement;
+  /** A key kind seals must be signed with, or null to accept any. */
+  requireKeyKind?: KeyKind | null;
 }
 
 export interface PinConflict {
@@ -271,6 +274,8 @@ export class Registry extends RegistryReader {
           if (min !== undefined) put.run(POLICY_KEYS.minSignatures, String(min));
           if (change.requireSandbox === 'none') this.db.prepare('DELETE FROM policy WHERE key = ?').run(POLICY_KEYS.requireSandbox);
           else if (change.requireSandbox !== undefined) put.run(POLICY_KEYS.requireSandbox, change.requireSandbox);
+          if (change.requireKeyKind === null) this.db.prepare('DELETE FROM policy WHERE key = ?').run(POLICY_KEYS.requireKeyKind);
+          else if (change.requireKeyKind !== undefined) put.run(POLICY_KEYS.requireKeyKind, change.requireKeyKind);
           if (change.trustedKeys === null) this.db.prepare('DELETE FROM policy WHERE key = ?').run(POLICY_KEYS.trustedKeys);
           else if (change.trustedKeys !== undefined) {
             const stored: StoredRoster = {

@@ -10,6 +10,13 @@ export {
   isValidPublicKey,
   verifySignature,
   signMessage,
+  softwareKeyFromSeed,
+  newSeedHex,
+  parseSeedHex,
+  checkPermissions as checkKeyFilePermissions,
+  PUBLIC_KEY_PREFIX,
   type SigningKey,
+  type SoftwareKey,
+  type DelegatedKey,
   type KeyReference,
 } from './keys.js';

@@ -15,11 +15,21 @@ const HEX64 = /^[0-9a-f]{64}$/;
 export const PUBLIC_KEY_PREFIX = 'ed25519:';
 export const FINGERPRINT_PREFIX = 'sha256:';
 
-export interface SigningKey {
+/** A key held in this process (a key file, plaintext or decrypted). */
+export interface SoftwareKey {
   readonly privateKey: KeyObject;
   readonly publicKey: Buffer; // raw 32 bytes
   readonly path: string;
 }
+
+/** A key held elsewhere (a PKCS#11 token) that signs on request; src/signer makes these. */
+export interface DelegatedKey {
+  readonly publicKey: Buffer; // raw 32 bytes
+  sign(message: Uint8Array): Buffer;
+}
+
+/** What createSeal signs with. */
+export type SigningKey = SoftwareKey | DelegatedKey;
 
 export function keyFilePath(home: string): string {
   return join(home, 'key.ed25519');
@@ -34,6 +44,12 @@ export function fingerprintOf(raw: Uint8Array): string {
   return FINGERPRINT_PREFIX + sha256Hex(raw);
 }
 
+/** The in-process key of a 32-byte seed (src/signer uses it for plaintext and decrypted key files). */
+export function softwareKeyFromSeed(seed: Buffer, path: string): SoftwareKey {
+  const privateKey = privateKeyFromSeed(seed);
+  return { privateKey, publicKey: rawPublicOf(privateKey), path };
+}
+
 function privateKeyFromSeed(seed: Buffer): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }
@@ -43,14 +59,20 @@ function rawPublicOf(privateKey: KeyObject): Buffer {
   return Buffer.from(String(jwk.x), 'base64url');
 }
 
-function newSeedHex(): string {
+export function newSeedHex(): string {
   const { privateKey } = generateKeyPairSync('ed25519');
   const jwk = privateKey.export({ format: 'jwk' });
   return Buffer.from(String(jwk.d), 'base64url').toString('hex');
 }
 
-function parseSeedHex(text: string, path: string): Buffer {
+export function parseSeedHex(text: string, path: string): Buffer {
   const hex = text.trim();
+  if (hex.startsWith('{')) {
+    // An encrypted key file (src/signer/encrypted.ts): only the signer can open it.
+    throw new SealedError('MALFORMED_KEY', `The key file ${path} is encrypted; this code path reads only plaintext keys.`, {
+      hint: 'Sign through src/signer (openSigner), which asks for the passphrase.',
+    });
+  }
   if (!HEX64.test(hex)) {
     throw new SealedError('MALFORMED_KEY', `The key file ${path} does not hold a private key as 64 lowercase hex characters.`, {
       hint: `Restore it from your backup, or make a new key with \`sealed key generate --force\` (seals made with the old key will no longer match your pins).`,
@@ -59,7 +81,8 @@ function parseSeedHex(text: string, path: string): Buffer {
   return Buffer.from(hex, 'hex');
 }
 
-function checkPermissions(path: string): void {
+/** A private key file (plaintext or encrypted) that group or others can read is refused, as ssh does. */
+export function checkPermissions(path: string): void {
   const mode = statSync(path).mode & 0o777;
   if (mode & 0o077) {
     throw new SealedError(
@@ -71,7 +94,7 @@ function checkPermissions(path: string): void {
 }
 
 /** Loads the signing key, creating it (0600, atomically, race-free) on first use. */
-export function loadSigningKey(home: string, opts: { create?: boolean } = {}): SigningKey {
+export function loadSigningKey(home: string, opts: { create?: boolean } = {}): SoftwareKey {
   const path = keyFilePath(home);
   let text: string;
   try {
@@ -90,7 +113,7 @@ export function loadSigningKey(home: string, opts: { create?: boolean } = {}): S
 }
 
 /** Writes a new key; refuses to replace an existing one unless forced. */
-export function generateSigningKey(home: string, force: boolean): SigningKey {
+export function generateSigningKey(home: string, force: boolean): SoftwareKey {
   const path = keyFilePath(home);
   const seed = newSeedHex() + '\n';
   if (force) {
@@ -104,7 +127,7 @@ export function generateSigningKey(home: string, force: boolean): SigningKey {
 }
 
 export function signMessage(key: SigningKey, message: Uint8Array): Buffer {
-  return edSign(null, message, key.privateKey);
+  return 'privateKey' in key ? edSign(null, message, key.privateKey) : key.sign(message);
 }
 
 /** Never throws: a malformed key or signature is simply "not valid". */

@@ -7,7 +7,7 @@ import { parseWheelFilename } from '../core/names.js';
 import { sameVersion } from '../core/versions.js';
 import { SealedError } from '../errors.js';
 import { chainHashOf, checkChain, linkRecords, SEAL_FORMAT, SEAL_VERSION, type LinkedRecord, type RecordInput } from '../chain/index.js';
-import type { ArtifactBody, BuildBody, EnvironmentBody, PackageBody, SourceBody, TpmBody } from '../chain/types.js';
+import type { ArtifactBody, BuildBody, EnvironmentBody, PackageBody, SignerBody, SourceBody, TpmBody } from '../chain/types.js';
 import { fingerprintOf, formatPublicKey, isValidPublicKey, signMessage, verifySignature, type SigningKey } from './keys.js';
 import { verifyTpmEvidence } from '../tpm/verify.js';
 
@@ -60,6 +60,8 @@ export interface SealSummary {
   hasTpm: boolean;
   /** Where the build's hooks ran (null: a seal made before the build record said so). */
   sandbox?: BuildBody['sandbox'] | null;
+  /** What kind of key signed it, as the seal records; null in seals made before Sealed recorded it. */
+  signer: SignerBody | null;
 }
 
 interface BodyByType {
@@ -94,6 +96,7 @@ export function summarizeSeal(seal: Seal): SealSummary {
     chainHash: seal.chain_hash,
     hasTpm: seal.records.some((r) => r.type === 'tpm'),
     sandbox: recordBody(seal, 'build')?.sandbox ?? null,
+    signer: recordBody(seal, 'environment')?.signer ?? null,
   };
 }
 

@@ -2,7 +2,7 @@
 // seal schema and the chain and signature verify; the values are fake (no real build happened).
 
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
-import { createSeal, type Seal, type SigningKey } from '../../src/seal/index.js';
+import { createSeal, type Seal, type SigningKey, type SoftwareKey } from '../../src/seal/index.js';
 import type { RecordInput } from '../../src/chain/types.js';
 import { signMessage } from '../../src/seal/keys.js';
 import type { StatementSigner } from '../../src/registry/statements.js';
@@ -14,7 +14,7 @@ export function hex64(label: string): string {
 }
 
 /** A fixed-seed key: the same label always gives the same key. */
-export function testKey(label: string | number): SigningKey {
+export function testKey(label: string | number): SoftwareKey {
   const seed = Buffer.from(hex64(`sealed-test-key:${label}`), 'hex');
   const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
   const jwk = createPublicKey(privateKey).export({ format: 'jwk' });

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { stringOption } from '../command.js';
 import { SealedError } from '../../errors.js';
-import { loadSigningKey, parseSeal, readSealFile, verifySeal, type Seal } from '../../seal/index.js';
+import { parseSeal, readSealFile, verifySeal, type Seal } from '../../seal/index.js';
 import { ATTESTATION_FORMATS, envelopeSignerOf, renderAttestation, sslibKeyid, writeAttestationFile, type AttestationFormat } from '../../attest/index.js';
 import { RegistryReader } from '../../registry/reader.js';
 import { registryPath } from '../../registry/db.js';
@@ -23,8 +23,15 @@ export const command: Command = {
     }
     const seal = loadSeal(args.positionals[0]!, ctx.cwd, ctx.home);
     verifySeal(seal);
-    const key = loadSigningKey(ctx.home(), { create: false });
-    const text = renderAttestation(seal, envelopeSignerOf(key), format);
+    const { openSigner } = await import('../../signer/index.js');
+    const signer = await openSigner({ home: ctx.home(), env: ctx.env, cwd: ctx.cwd });
+    let text: string;
+    try {
+      text = renderAttestation(seal, envelopeSignerOf(signer), format);
+    } finally {
+      signer.close();
+    }
+    const key = { publicKey: signer.publicKey() };
     const output = stringOption(args, 'output');
     const data = { format, keyid: sslibKeyid(key.publicKey), chain_hash: seal.chain_hash, output: output ? resolve(ctx.cwd, output) : null };
     if (output) {

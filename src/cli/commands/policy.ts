@@ -6,12 +6,15 @@ import { SealedError } from '../../errors.js';
 import { RegistryReader } from '../../registry/reader.js';
 import type { PolicySettings } from '../../policy/decide.js';
 import type { SandboxRequirement } from '../../policy/sandbox.js';
+import type { KeyKind } from '../../policy/key-kind.js';
 
 function policyData(p: PolicySettings): Record<string, unknown> {
   return {
     min_signatures: p.minSignatures,
     trusted_keys: p.trustedKeys ? { source: p.trustedKeys.source, keys: [...p.trustedKeys.keys].map(([fingerprint, public_key]) => ({ fingerprint, public_key })) } : null,
     require_sandbox: p.requireSandbox ?? 'none',
+    // Only when set, so the document is unchanged for policies that never asked for a key kind.
+    ...(p.requireKeyKind ? { require_key_kind: p.requireKeyKind } : {}),
   };
 }
 
@@ -21,6 +24,7 @@ function render(p: PolicySettings): string {
     p.trustedKeys
       ? `trusted keys:   ${p.trustedKeys.keys.size} from ${p.trustedKeys.source} (only these count; pins are not used)`
       : 'trusted keys:   none (trust on first use: the keys of the first accepted install are pinned per package)',
+    `key kind:       ${p.requireKeyKind ? `${p.requireKeyKind} only (seals signed with another kind of key do not count)` : 'any'}`,
   ];
   for (const [fp, key] of p.trustedKeys?.keys ?? []) lines.push(`  ${fp}  ${key}`);
   lines.push(`sandbox:        ${p.requireSandbox ? `${p.requireSandbox} required of every seal's build` : 'none required'}`);
@@ -45,17 +49,19 @@ export const show: Command = {
 
 export const set: Command = {
   name: 'policy set',
-  usage: 'policy set [--min-signatures N] [--trusted-keys FILE | --clear-trusted-keys] [--require-sandbox bwrap|uid|none] [--json]',
+  usage: 'policy set [--min-signatures N] [--trusted-keys FILE | --clear-trusted-keys] [--require-sandbox bwrap|uid|none] [--require-key-kind file|encrypted-file|pkcs11|any] [--json]',
   summary:
-    'Sets the accept policy. --min-signatures N: N >= 1 distinct keys must have sealed the same name, version and source. --trusted-keys FILE: only the ed25519:<hex> keys listed in FILE count (stored in the registry). --clear-trusted-keys: back to trust on first use. --require-sandbox bwrap|uid: only seals whose build ran in that sandbox (or a stronger one) count; none: no requirement.',
-  options: { 'min-signatures': { type: 'string' }, 'trusted-keys': { type: 'string' }, 'clear-trusted-keys': { type: 'boolean' }, 'require-sandbox': { type: 'string' } },
+    'Sets the accept policy. --min-signatures N: N >= 1 distinct keys must have sealed the same name, version and source. --trusted-keys FILE: only the ed25519:<hex> keys listed in FILE count (stored in the registry). --clear-trusted-keys: back to trust on first use. --require-sandbox bwrap|uid: only seals whose build ran in that sandbox (or a stronger one) count; none: no requirement. --require-key-kind KIND: only seals whose signer recorded that kind of key count (any: no requirement).',
+  options: { 'min-signatures': { type: 'string' }, 'trusted-keys': { type: 'string' }, 'clear-trusted-keys': { type: 'boolean' }, 'require-sandbox': { type: 'string' }, 'require-key-kind': { type: 'string' } },
   async run(ctx, args) {
     const minText = stringOption(args, 'min-signatures');
     const rosterPath = stringOption(args, 'trusted-keys');
     const clear = boolOption(args, 'clear-trusted-keys');
     const sandboxText = stringOption(args, 'require-sandbox');
-    if (minText === undefined && rosterPath === undefined && !clear && sandboxText === undefined) {
-      throw new SealedError('USAGE', 'Nothing to set. Pass --min-signatures N, --trusted-keys FILE, --clear-trusted-keys or --require-sandbox KIND.');
+    const kindText = stringOption(args, 'require-key-kind');
+    const requireKeyKind = kindText === undefined ? undefined : parseKeyKindOption(kindText);
+    if (minText === undefined && rosterPath === undefined && !clear && sandboxText === undefined && kindText === undefined) {
+      throw new SealedError('USAGE', 'Nothing to set. Pass --min-signatures N, --trusted-keys FILE, --clear-trusted-keys, --require-sandbox KIND or --require-key-kind KIND.');
     }
     if (sandboxText !== undefined && !['bwrap', 'uid', 'none'].includes(sandboxText)) {
       throw new SealedError('USAGE', `--require-sandbox takes bwrap, uid or none; got ${JSON.stringify(sandboxText)}.`, { expected: 'bwrap | uid | none', found: sandboxText });
@@ -79,6 +85,7 @@ export const set: Command = {
         ...(minSignatures !== undefined ? { minSignatures } : {}),
         ...(trustedKeys !== undefined ? { trustedKeys } : {}),
         ...(requireSandbox !== undefined ? { requireSandbox } : {}),
+        ...(requireKeyKind !== undefined ? { requireKeyKind } : {}),
       });
     } finally {
       reg.close();
@@ -89,3 +96,9 @@ export const set: Command = {
     ctx.out.result(policyData(p), () => `policy saved\n${render(p)}`);
   },
 };
+
+function parseKeyKindOption(text: string): KeyKind | null {
+  if (text === 'any') return null;
+  if (text === 'file' || text === 'encrypted-file' || text === 'pkcs11') return text;
+  throw new SealedError('USAGE', `--require-key-kind takes file, encrypted-file, pkcs11 or any; got ${JSON.stringify(text)}.`, { expected: 'file | encrypted-file | pkcs11 | any', found: text });
+}

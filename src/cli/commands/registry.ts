@@ -120,8 +120,8 @@ export const exportCommand: Command = {
     const { homeStatementSigner } = await import('../../registry/index.js');
     // Pins and revocations travel as statements signed by this home's key: an importer applies them
     // only when it trusts that key (--from, or its roster).
-    const signer = homeStatementSigner(ctx.home());
-    const result = await withRegistry(ctx, (reg) => reg.exportTo(file, pkg === undefined ? { signer } : { package: normalizeName(pkg), signer }));
+    const signer = await homeStatementSigner(ctx.home(), ctx.env);
+    const result = await withRegistry(ctx, (reg) => reg.exportTo(file, pkg === undefined ? { signer } : { package: normalizeName(pkg), signer })).finally(() => signer.close());
     ctx.out.result(
       { file, package: result.package, seals: result.seals, pins: result.pins, revocations: result.revocations },
       () => `exported ${result.seals} seal(s), ${result.pins} pin(s) and ${result.revocations} revocation(s)${result.package ? ` of ${result.package}` : ''} to ${file}`,

@@ -10,6 +10,8 @@ import { escapeText } from '../../core/text.js';
 
 /** Every value from a seal or the registry is shown with its control characters made visible. */
 const e = (v: unknown): string => escapeText(String(v));
+import type { SignerBody } from '../../chain/types.js';
+import { signerText } from '../../signer/types.js';
 
 export const command: Command = {
   name: 'show',
@@ -60,6 +62,8 @@ interface Described {
   chain_hash: string;
   version: string;
   signer: { fingerprint: string; public_key: string; pinned: boolean; revoked: boolean };
+  /** What kind of key signed, as the seal records it (null in older seals). */
+  key_kind: SignerBody | null;
   source_sha256: string;
   source: unknown;
   artifact: { filename: string; sha256: string; size: number | null };
@@ -88,6 +92,7 @@ function describe(row: SealRow, text: string, pinned: boolean, revoked: boolean)
     chain_hash: row.chainHash,
     version: row.version,
     signer: { fingerprint: row.fingerprint, public_key: row.publicKey, pinned, revoked },
+    key_kind: (body('environment') as { signer?: SignerBody } | null)?.signer ?? null,
     source_sha256: row.sourceSha256,
     source: body('source'),
     artifact: { filename: row.artifactFilename, sha256: row.artifactSha256, size: typeof artifact?.size === 'number' ? artifact.size : null },
@@ -122,7 +127,7 @@ function render(name: string, versions: string[], pins: { fingerprint: string; c
       pip_version?: string | null;
     } | null;
     lines.push(`  seal ${s.chain_hash}`);
-    lines.push(`    signer    ${s.signer.fingerprint} (${marks})`);
+    lines.push(`    signer    ${s.signer.fingerprint} (${marks}), ${e(signerText(s.key_kind))}`);
     lines.push(`    source    sha256 ${s.source_sha256}${src ? ` (${e(src.kind)}: ${e(src.filename ?? src.path ?? '')}${src.url ? ` from ${e(src.url)}` : ''})` : ''}`);
     lines.push(`    artifact  ${e(s.artifact.filename)} sha256 ${s.artifact.sha256}${s.artifact.size !== null ? ` (${s.artifact.size} bytes)` : ''}`);
     if (b) lines.push(`    build     ${e(b.backend ?? '?')}, ${b.requirements?.length ?? 0} build requirement(s), ${e(b.started_at ?? '?')} to ${e(s.built_at)}`);

@@ -14,6 +14,7 @@ import { RegistryReader } from '../../registry/reader.js';
 import { registryPath } from '../../registry/db.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { signerText } from '../../signer/types.js';
 
 export const command: Command = {
   name: 'verify-seal',
@@ -50,6 +51,7 @@ export const command: Command = {
       seal: sealPath,
       package: { name: summary.name, version: summary.version },
       signer: { public_key: summary.publicKey, fingerprint: summary.fingerprint },
+      key_kind: summary.signer,
       chain_hash: summary.chainHash,
       source_sha256: summary.sourceSha256,
       artifact: { ...summary.artifact, checked: Boolean(artifact) },
@@ -61,6 +63,7 @@ export const command: Command = {
       [
         `seal OK: ${e(summary.name)} ${e(summary.version)}`,
         `  signer:      ${summary.fingerprint}`,
+        `  key kind:    ${signerText(summary.signer)}`,
         `  chain hash:  ${summary.chainHash}`,
         `  source:      sha256 ${summary.sourceSha256}`,
         `  artifact:    ${e(summary.artifact.filename)} ${artifact ? '(file matches)' : '(file not checked; pass --artifact)'}`,
