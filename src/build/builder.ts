@@ -25,6 +25,8 @@ export interface BuildRequest {
   /** Replace [build-system] (the shim names the real backend in [tool.sealed]). */
   backendOverride?: { backend: string; backendPath: string[] | null; requires: string[] };
   onStage?: (stage: string) => void;
+  /** The umask for the backend's hooks (src/build/reproducible.ts). */
+  umask?: number;
 }
 
 export interface BuildResult {
@@ -84,7 +86,7 @@ export async function buildWheel(req: BuildRequest): Promise<BuildResult> {
   };
 
   await install(requires, 'build requirements');
-  const call: HookCall = { python: envPython, tree: req.tree, backend, backendPath, env: req.env, log: req.log };
+  const call: HookCall = { python: envPython, tree: req.tree, backend, backendPath, env: req.env, log: req.log, ...(req.umask !== undefined ? { umask: req.umask } : {}) };
   const config = req.configSettings ?? null;
 
   req.onStage?.('asking the backend for its requirements');

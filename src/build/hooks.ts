@@ -32,6 +32,8 @@ export interface HookCall {
    * whose packages are reachable only through the PYTHONPATH (sitecustomize) overlay pip set up.
    */
   keepEnv?: boolean;
+  /** The umask the runner sets before importing the backend (src/build/reproducible.ts). */
+  umask?: number;
 }
 
 export type HookOutcome = { kind: 'ok'; value: unknown } | { kind: 'unsupported' };
@@ -72,7 +74,7 @@ export async function startHook(call: HookCall, hook: HookName, kwargs: Record<s
   const go = new Promise<string>((resolve) => (release = resolve));
   let started: Promise<RunResult>;
   try {
-    writeFileSync(join(control, 'input.json'), JSON.stringify({ build_backend: call.backend, backend_path: call.backendPath, kwargs }));
+    writeFileSync(join(control, 'input.json'), JSON.stringify({ build_backend: call.backend, backend_path: call.backendPath, kwargs, ...(call.umask !== undefined ? { umask: call.umask } : {}) }));
     call.log.section(`hook ${hook} (${call.backend})`);
     started = run(call.python, [pythonHelperPath('sealed_hook_runner.py'), hook, control], {
       cwd: call.tree,

@@ -106,6 +106,26 @@ export interface BuildBody {
   started_at: string;
   finished_at: string;
   result: 'success';
+  /** The reproducibility settings the build ran with (absent in seals made before they existed). */
+  reproducible?: ReproducibleBody;
+}
+
+/** What a rebuilder repeats (docs/reproducible.md). */
+export interface ReproducibleBody {
+  /** Seconds since 1970: the sdist's newest member time, or the zip epoch when there is none. */
+  source_date_epoch: number;
+  source_date_epoch_from: 'sdist-newest-member' | 'default';
+  /** Octal, four digits: "0022". */
+  umask: string;
+  pythonhashseed: string;
+  tz: string;
+  locale: string;
+  /** The fixed path the build folder appears as in compiled output. */
+  build_path: string;
+  /** Whether CFLAGS/CXXFLAGS carried -ffile-prefix-map=<real build folder>=<build_path>. */
+  file_prefix_map: boolean;
+  /** "normalized": the extracted sdist's files were set to 0644/0755, its folders to 0755; "as-found": a source folder, left alone. */
+  tree_modes: 'normalized' | 'as-found';
 }
 
 export interface ArtifactBody {

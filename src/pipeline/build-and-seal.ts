@@ -9,6 +9,7 @@ import type { BuildBody, EnvironmentBody, PackageBody, RecordInput, TpmBody } fr
 import { normalizeName } from '../core/names.js';
 import { sameVersion } from '../core/versions.js';
 import { buildWheel, type BuildLog, type BuildRequest, type BuildResult } from '../build/index.js';
+import { normalizeTreeModes, reproducibleSettings } from '../build/reproducible.js';
 import { measureEnvironment, probePython } from '../env/index.js';
 import { createSeal, loadSigningKey, SEAL_SUFFIX, tpmQualifyingData, verifySeal, writeSealFile, type Seal, type SealSummary } from '../seal/index.js';
 import { openTpm, type TpmConfig } from '../tpm/index.js';
@@ -57,13 +58,18 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
       ...body,
       tpm: tpm ? ('present' as const) : ('absent' as const),
     }));
+    // Reproducible builds (src/build/reproducible.ts): fixed time, umask, hash seed, locale, build path.
+    const ownTree = o.source.body.kind !== 'tree';
+    const repro = reproducibleSettings({ newestMtime: o.source.newestMtime ?? null, realRoot: ownTree ? o.workDir : o.source.tree, env: o.env, treeModes: ownTree ? 'normalized' : 'as-found' });
+    if (ownTree) await normalizeTreeModes(o.source.tree);
     const buildPromise = (o.builder ?? buildWheel)({
       tree: o.source.tree,
       python: o.python,
       indexUrl: o.indexUrl,
       workDir: o.workDir,
       log,
-      env: o.env,
+      env: { ...o.env, ...repro.env },
+      umask: repro.umask,
       configSettings: o.configSettings ?? null,
       ...(o.backendOverride ? { backendOverride: o.backendOverride } : {}),
       ...(o.onStage ? { onStage: o.onStage } : {}),
@@ -104,7 +110,7 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
     const records: RecordInput[] = [
       ...headRecords(pkg, o.source, envBody),
       ...(tpmBody ? [{ type: 'tpm', body: tpmBody } as const] : []),
-      { type: 'build', body: buildBody(built, py.version, envBody, o.configSettings ?? null, built.startedAt ?? startedAt, finishedAt) },
+      { type: 'build', body: { ...buildBody(built, py.version, envBody, o.configSettings ?? null, built.startedAt ?? startedAt, finishedAt), reproducible: repro.record } },
       { type: 'artifact', body: { filename: built.filename, sha256: artifact.sha256, size: artifact.size } },
     ];
     const seal = createSeal(records, key);
