@@ -32,6 +32,8 @@ const REFUSED = [
   'TPM_FIRMWARE_MISMATCH',
   'SOURCE_HASH_REJECTED',
   'IMPORT_REJECTED',
+  'ARTIFACTS_DIFFER',
+  'NOT_REPRODUCIBLE',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */

@@ -13,7 +13,8 @@ import type { PreparedSource } from '../pipeline/index.js';
 // Only the work-folder helpers at start; the build machinery loads when a build is needed (reuse stays quick).
 import { BuildLog } from '../build/log.js';
 import { logPathFor, withWorkDir } from '../pipeline/workspace.js';
-import { decide, type Decision, type PolicySettings, type Roster } from '../policy/index.js';
+import { type Decision, type PolicySettings, type Roster } from '../policy/index.js';
+import { decideSameArtifact, type SameArtifactDecision } from '../policy/same-artifact.js';
 import { Registry, type StoredSeal } from '../registry/index.js';
 import { verifySeal, type SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
@@ -124,6 +125,7 @@ export function effectivePolicy(stored: PolicySettings, override: InstallOptions
   return {
     minSignatures: override.minSignatures ?? stored.minSignatures,
     trustedKeys: override.trustedKeys ?? stored.trustedKeys,
+    ...(stored.sameArtifact ? { sameArtifact: true } : {}),
   };
 }
 
@@ -219,6 +221,14 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
   }
 
   const decision = decideFor(registry, dist, sourceSha256, own.summary, c.policy);
+  const shared = decision.sharedArtifact;
+  if (shared && shared.sha256 !== own.summary.artifact.sha256) {
+    // --same-artifact: install the wheel the agreeing signers share, never one only a minority built.
+    const agreeing = validSeals(registry.sealsFor(dist.name, dist.version)).find((s) => s.artifact.sha256 === shared.sha256 && decision.counted.includes(s.fingerprint));
+    const wheel = agreeing ? registry.wheelPath(agreeing.artifact.sha256, agreeing.artifact.filename) : null;
+    if (!agreeing || !wheel) throw new SealedError('ARTIFACT_MISSING', `${label}: the signers agree on ${shared.filename} (sha256 ${shared.sha256}), which is not in the wheel store.`, { expected: shared.sha256, found: own.summary.artifact.sha256 });
+    own = { summary: agreeing, wheel, log: own.log, action: 'reuse' };
+  }
   const ownCounted = decision.accepted && decision.counted.includes(own.summary.fingerprint);
   const base = { name: dist.name, version: dist.version, action: own.action, summary: own.summary, wheel: own.wheel, decision, log: own.log };
   if (ownCounted) return { ...base, status: 'accepted', error: null };
@@ -250,14 +260,15 @@ async function findReusable(registry: Registry, dist: PlannedDist, sourceSha256:
   return null;
 }
 
-function decideFor(registry: Registry, dist: PlannedDist, sourceSha256: string, own: SealSummary, policy: PolicySettings): Decision {
+function decideFor(registry: Registry, dist: PlannedDist, sourceSha256: string, own: SealSummary, policy: PolicySettings): SameArtifactDecision {
   const seals = validSeals(registry.sealsFor(dist.name, dist.version));
   // The seal being installed goes first, so a first use pins the key that sealed what is installed.
   const ordered = [own, ...seals.filter((s) => s.chainHash !== own.chainHash)];
-  return decide({
+  return decideSameArtifact({
     name: dist.name,
     version: dist.version,
     sourceSha256,
+    preferredSha256: own.artifact.sha256,
     seals: ordered,
     pins: registry.pinsFor(dist.name),
     revoked: registry.revokedKeys(),

@@ -6,7 +6,8 @@ import { SealedError, toSealedError } from '../errors.js';
 import { normalizeName } from '../core/names.js';
 import { sameVersion } from '../core/versions.js';
 import { probePython } from '../env/index.js';
-import { decide, type PolicySettings } from '../policy/index.js';
+import { type PolicySettings } from '../policy/index.js';
+import { decideSameArtifact } from '../policy/same-artifact.js';
 import { Registry } from '../registry/index.js';
 import { parseSeal, verifySeal } from '../seal/index.js';
 import { checkInstalledFiles } from './installed-files.js';
@@ -68,17 +69,18 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
         check.checks.seal = true;
 
         const others = validSeals(registry.sealsFor(inst.name, inst.version)).filter((s) => s.chainHash !== summary.chainHash);
-        const decision = decide({
+        const decision = decideSameArtifact({
           name: inst.name,
           version: inst.version,
           sourceSha256: summary.sourceSha256,
+          preferredSha256: summary.artifact.sha256,
           seals: [summary, ...others],
           pins: registry.pinsFor(inst.name),
           revoked: registry.revokedKeys(),
           policy,
         });
         if (!decision.accepted) throw decision.error!;
-        if (!decision.counted.includes(summary.fingerprint)) {
+        if (!decision.counted.includes(summary.fingerprint) || (decision.sharedArtifact && decision.sharedArtifact.sha256 !== summary.artifact.sha256)) {
           throw new SealedError(registry.revokedKeys().has(summary.fingerprint) ? 'REVOKED_KEY' : 'KEY_CHANGED', `${inst.name} was installed from a seal by ${summary.fingerprint}, which no longer counts under the pins and policy.`, {
             found: summary.fingerprint,
             expected: decision.counted,

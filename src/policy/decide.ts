@@ -37,6 +37,8 @@ export interface PolicySettings {
   minSignatures: number;
   /** When set, only these keys count, and pins are neither consulted nor made. */
   trustedKeys: Roster | null;
+  /** When set, the N keys must also have produced the same wheel SHA-256 (src/policy/same-artifact.ts). */
+  sameArtifact?: boolean;
 }
 
 export const DEFAULT_POLICY: PolicySettings = { minSignatures: 1, trustedKeys: null };
@@ -73,7 +75,7 @@ export interface NewPin {
   publicKey: string;
 }
 
-export type RefusalCode = 'KEY_CHANGED' | 'THRESHOLD_NOT_MET' | 'REVOKED_KEY' | 'UNTRUSTED_SIGNER';
+export type RefusalCode = 'KEY_CHANGED' | 'THRESHOLD_NOT_MET' | 'REVOKED_KEY' | 'UNTRUSTED_SIGNER' | 'ARTIFACTS_DIFFER';
 
 export interface Decision {
   input: DecideInput;

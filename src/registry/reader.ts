@@ -76,7 +76,7 @@ export function compareVersionText(a: string, b: string): number {
   return x.length - y.length;
 }
 
-export const POLICY_KEYS = { minSignatures: 'min_signatures', trustedKeys: 'trusted_keys' } as const;
+export const POLICY_KEYS = { minSignatures: 'min_signatures', trustedKeys: 'trusted_keys', sameArtifact: 'same_artifact' } as const;
 
 export class RegistryReader {
   protected constructor(
@@ -190,7 +190,7 @@ export class RegistryReader {
           throw corrupt(this.path, 'the stored trusted-keys roster is not readable');
         }
       }
-      return { minSignatures: Number.isInteger(min) && min >= 1 ? min : 1, trustedKeys };
+      return { minSignatures: Number.isInteger(min) && min >= 1 ? min : 1, trustedKeys, ...(get(POLICY_KEYS.sameArtifact) === '1' ? { sameArtifact: true } : {}) };
     });
   }
 

@@ -32,6 +32,8 @@ export interface PolicyChange {
   minSignatures?: number;
   /** A roster to use, or null to stop using one. */
   trustedKeys?: Roster | null;
+  /** Require the N signers to have produced the same wheel (true), or not (false). */
+  sameArtifact?: boolean;
 }
 
 export interface PinConflict {
@@ -246,6 +248,7 @@ export class Registry extends RegistryReader {
         .transaction(() => {
           const put = this.db.prepare('INSERT INTO policy (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
           if (min !== undefined) put.run(POLICY_KEYS.minSignatures, String(min));
+          if (change.sameArtifact !== undefined) put.run(POLICY_KEYS.sameArtifact, change.sameArtifact ? '1' : '0');
           if (change.trustedKeys === null) this.db.prepare('DELETE FROM policy WHERE key = ?').run(POLICY_KEYS.trustedKeys);
           else if (change.trustedKeys !== undefined) {
             const stored: StoredRoster = {

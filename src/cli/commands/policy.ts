@@ -10,6 +10,7 @@ function policyData(p: PolicySettings): Record<string, unknown> {
   return {
     min_signatures: p.minSignatures,
     trusted_keys: p.trustedKeys ? { source: p.trustedKeys.source, keys: [...p.trustedKeys.keys].map(([fingerprint, public_key]) => ({ fingerprint, public_key })) } : null,
+    same_artifact: p.sameArtifact === true,
   };
 }
 
@@ -19,6 +20,7 @@ function render(p: PolicySettings): string {
     p.trustedKeys
       ? `trusted keys:   ${p.trustedKeys.keys.size} from ${p.trustedKeys.source} (only these count; pins are not used)`
       : 'trusted keys:   none (trust on first use: the keys of the first accepted install are pinned per package)',
+    p.sameArtifact ? 'same artifact:  required (the signers must also have built the same wheel SHA-256)' : 'same artifact:  not required (--same-artifact requires it)',
   ];
   for (const [fp, key] of p.trustedKeys?.keys ?? []) lines.push(`  ${fp}  ${key}`);
   return lines.join('\n');
@@ -42,16 +44,18 @@ export const show: Command = {
 
 export const set: Command = {
   name: 'policy set',
-  usage: 'policy set [--min-signatures N] [--trusted-keys FILE | --clear-trusted-keys] [--json]',
+  usage: 'policy set [--min-signatures N] [--trusted-keys FILE | --clear-trusted-keys] [--same-artifact | --any-artifact] [--json]',
   summary:
-    'Sets the accept policy. --min-signatures N: N >= 1 distinct keys must have sealed the same name, version and source. --trusted-keys FILE: only the ed25519:<hex> keys listed in FILE count (stored in the registry). --clear-trusted-keys: back to trust on first use.',
-  options: { 'min-signatures': { type: 'string' }, 'trusted-keys': { type: 'string' }, 'clear-trusted-keys': { type: 'boolean' } },
+    'Sets the accept policy. --min-signatures N: N >= 1 distinct keys must have sealed the same name, version and source. --trusted-keys FILE: only the ed25519:<hex> keys listed in FILE count (stored in the registry). --clear-trusted-keys: back to trust on first use. --same-artifact: the N signers must also have produced the same wheel SHA-256, and the install takes the wheel they share; --any-artifact: back to agreeing on the source only.',
+  options: { 'min-signatures': { type: 'string' }, 'trusted-keys': { type: 'string' }, 'clear-trusted-keys': { type: 'boolean' }, 'same-artifact': { type: 'boolean' }, 'any-artifact': { type: 'boolean' } },
   async run(ctx, args) {
     const minText = stringOption(args, 'min-signatures');
     const rosterPath = stringOption(args, 'trusted-keys');
     const clear = boolOption(args, 'clear-trusted-keys');
-    if (minText === undefined && rosterPath === undefined && !clear) {
-      throw new SealedError('USAGE', 'Nothing to set. Pass --min-signatures N, --trusted-keys FILE or --clear-trusted-keys.');
+    const sameArtifact = boolOption(args, 'same-artifact') ? true : boolOption(args, 'any-artifact') ? false : undefined;
+    if (boolOption(args, 'same-artifact') && boolOption(args, 'any-artifact')) throw new SealedError('USAGE', '--same-artifact and --any-artifact contradict each other; pass one.');
+    if (minText === undefined && rosterPath === undefined && !clear && sameArtifact === undefined) {
+      throw new SealedError('USAGE', 'Nothing to set. Pass --min-signatures N, --trusted-keys FILE, --clear-trusted-keys, --same-artifact or --any-artifact.');
     }
     if (rosterPath !== undefined && clear) throw new SealedError('USAGE', '--trusted-keys and --clear-trusted-keys contradict each other; pass one.');
     let minSignatures: number | undefined;
@@ -67,7 +71,7 @@ export const set: Command = {
     const reg = Registry.open(ctx.home());
     let p: PolicySettings;
     try {
-      p = reg.setPolicy({ ...(minSignatures !== undefined ? { minSignatures } : {}), ...(trustedKeys !== undefined ? { trustedKeys } : {}) });
+      p = reg.setPolicy({ ...(minSignatures !== undefined ? { minSignatures } : {}), ...(trustedKeys !== undefined ? { trustedKeys } : {}), ...(sameArtifact !== undefined ? { sameArtifact } : {}) });
     } finally {
       reg.close();
     }
