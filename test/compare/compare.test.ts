@@ -115,3 +115,31 @@ describe('compare: seals', () => {
     assert.match(text, /x\\u001b\[31m\.py/);
   });
 });
+
+describe('compare: wheels from outside', () => {
+  it('when a sealed "wheel" is not a zip, compare refuses it with UNSAFE_ARCHIVE rather than guess', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createHash } = await import('node:crypto');
+    const { createSeal, serializeSeal } = await import('../../src/seal/index.js');
+    const { runCli } = await import('../helpers/cli.js');
+    const dir = mkdtempSync(join(tmpdir(), 'sealed-compare-bad-'));
+    const garbage = Buffer.from('PK\u0003\u0004 this is not really a zip archive');
+    const sha = createHash('sha256').update(garbage).digest('hex');
+    const paths: string[] = [];
+    for (const who of ['a', 'b']) {
+      const records = sealRecords({ name: 'demo-pkg', version: '1.0.0', artifactSha256: who === 'a' ? sha : hex64('other'), artifactSize: garbage.length, build: who });
+      const seal = createSeal(records, testKey(who));
+      const wheel = join(dir, who, 'demo_pkg-1.0.0-py3-none-any.whl');
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(join(dir, who));
+      writeFileSync(wheel, garbage);
+      writeFileSync(`${wheel}.seal.json`, serializeSeal(seal));
+      paths.push(`${wheel}.seal.json`);
+    }
+    const res = await runCli(['--json', '--home', join(dir, 'home'), 'compare', ...paths]);
+    assert.equal(res.status, 1, res.stderr);
+    assert.equal(res.json.error.code, 'UNSAFE_ARCHIVE');
+  });
+});
