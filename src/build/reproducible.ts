@@ -49,7 +49,9 @@ export function sourceDateEpoch(newestMtime: number | null): number {
 }
 
 export function reproducibleSettings(input: ReproducibleInput): ReproducibleSettings {
-  const epoch = sourceDateEpoch(input.newestMtime);
+  // A source folder has no sdist to take the time from; a SOURCE_DATE_EPOCH the user set (CI, distro builds) wins.
+  const given = input.newestMtime === null && /^[0-9]{1,12}$/.test(input.env.SOURCE_DATE_EPOCH ?? '') ? Number(input.env.SOURCE_DATE_EPOCH) : null;
+  const epoch = sourceDateEpoch(input.newestMtime ?? given);
   const flags = prefixMapFlags(input.realRoot, FIXED_BUILD_ROOT);
   const withFlags = (name: string): string => [...flags, ...(input.env[name] ? [input.env[name]!] : [])].join(' ');
   const fixed: Record<string, string> = {
@@ -72,7 +74,7 @@ export function reproducibleSettings(input: ReproducibleInput): ReproducibleSett
     buildPath: FIXED_BUILD_ROOT,
     record: {
       source_date_epoch: epoch,
-      source_date_epoch_from: input.newestMtime === null ? 'default' : 'sdist-newest-member',
+      source_date_epoch_from: input.newestMtime !== null ? 'sdist-newest-member' : given !== null ? 'environment' : 'default',
       umask: `0${FIXED_UMASK.toString(8).padStart(3, '0')}`,
       pythonhashseed: '0',
       tz: 'UTC',
@@ -86,8 +88,10 @@ export function reproducibleSettings(input: ReproducibleInput): ReproducibleSett
 
 /** The record a rebuilder reads back: the same choices, checked to be ones this version of Sealed makes. */
 export function settingsFromRecord(record: ReproducibleBody, realRoot: string, env: NodeJS.ProcessEnv): ReproducibleSettings {
-  const epoch = record.source_date_epoch_from === 'default' ? null : record.source_date_epoch;
-  return reproducibleSettings({ newestMtime: epoch, realRoot, env, treeModes: record.tree_modes });
+  const from = record.source_date_epoch_from;
+  const newestMtime = from === 'sdist-newest-member' ? record.source_date_epoch : null;
+  const given = from === 'environment' ? { ...env, SOURCE_DATE_EPOCH: String(record.source_date_epoch) } : { ...env, SOURCE_DATE_EPOCH: undefined };
+  return reproducibleSettings({ newestMtime, realRoot, env: given, treeModes: record.tree_modes });
 }
 
 /**
@@ -99,7 +103,7 @@ export async function normalizeTreeModes(root: string): Promise<void> {
   if (st.isSymbolicLink()) return;
   if (st.isDirectory()) {
     await chmod(root, 0o755);
-    for (const name of (await readdir(root)).sort()) await normalizeTreeModes(join(root, name));
+    await Promise.all((await readdir(root)).map((name) => normalizeTreeModes(join(root, name))));
   } else if (st.isFile()) {
     await chmod(root, st.mode & 0o111 ? 0o755 : 0o644);
   }

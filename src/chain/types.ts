@@ -112,9 +112,9 @@ export interface BuildBody {
 
 /** What a rebuilder repeats (docs/reproducible.md). */
 export interface ReproducibleBody {
-  /** Seconds since 1970: the sdist's newest member time, or the zip epoch when there is none. */
+  /** Seconds since 1970: the sdist's newest member time; for a source folder the user's SOURCE_DATE_EPOCH, else the zip epoch. */
   source_date_epoch: number;
-  source_date_epoch_from: 'sdist-newest-member' | 'default';
+  source_date_epoch_from: 'sdist-newest-member' | 'environment' | 'default';
   /** Octal, four digits: "0022". */
   umask: string;
   pythonhashseed: string;

@@ -37,6 +37,18 @@ describe('reproducible build settings', () => {
     assert.equal(s.record.source_date_epoch_from, 'default');
   });
 
+  it('for a source folder, take the SOURCE_DATE_EPOCH the user set, but never over the sdist\'s own time', () => {
+    const tree = reproducibleSettings({ newestMtime: null, realRoot: '/w', env: { SOURCE_DATE_EPOCH: '1700000000' }, treeModes: 'as-found' });
+    assert.equal(tree.env.SOURCE_DATE_EPOCH, '1700000000');
+    assert.equal(tree.record.source_date_epoch_from, 'environment');
+    const again = settingsFromRecord(tree.record, '/x', {});
+    assert.equal(again.env.SOURCE_DATE_EPOCH, '1700000000');
+    const sdist = reproducibleSettings({ newestMtime: 1704067200, realRoot: '/w', env: { SOURCE_DATE_EPOCH: '1700000000' }, treeModes: 'normalized' });
+    assert.equal(sdist.env.SOURCE_DATE_EPOCH, '1704067200');
+    const junk = reproducibleSettings({ newestMtime: null, realRoot: '/w', env: { SOURCE_DATE_EPOCH: '17e8; rm -rf /' }, treeModes: 'as-found' });
+    assert.equal(junk.record.source_date_epoch_from, 'default');
+  });
+
   it('read back from a record, repeat the same choices', () => {
     const s = reproducibleSettings({ newestMtime: 1704067200, realRoot: '/a', env: {}, treeModes: 'normalized' });
     const again = settingsFromRecord(s.record, '/b', {});
