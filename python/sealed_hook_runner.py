@@ -6,7 +6,7 @@ Imports the backend, then waits for the line "go" on stdin before it calls the h
 without it: exit, nothing called). The caller can so start this process, and the backend's import,
 while it still records the source tree the hook will build.
 
-Reads CONTROL_DIR/input.json {"build_backend", "backend_path", "kwargs"} and writes
+Reads CONTROL_DIR/input.json {"build_backend", "backend_path", "kwargs", optional "umask"} and writes
 CONTROL_DIR/output.json with {"return_val": ...} or failure flags as data:
 {"unsupported": true} (optional hook absent), {"no_backend": true, "traceback"},
 {"backend_invalid": true, "message"}, {"hook_missing": true}, {"backend_error": true, "traceback", "exception"}.
@@ -79,6 +79,8 @@ def main():
         return
     with open(os.path.join(control_dir, "input.json"), encoding="utf-8") as f:
         data = json.load(f)
+    if isinstance(data.get("umask"), int):
+        os.umask(data["umask"])  # files the backend creates get the same modes on every builder
     try:
         backend = load_backend(data["build_backend"], data.get("backend_path"))
     except BackendInvalid as e:

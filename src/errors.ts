@@ -40,6 +40,8 @@ const REFUSED = [
   'KEY_FILE_TAMPERED',
   'KEY_PIN_WRONG',
   'KEY_KIND_REFUSED',
+  'ARTIFACTS_DIFFER',
+  'NOT_REPRODUCIBLE',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */

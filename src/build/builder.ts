@@ -28,6 +28,8 @@ export interface BuildRequest {
   /** Replace [build-system] (the shim names the real backend in [tool.sealed]). */
   backendOverride?: { backend: string; backendPath: string[] | null; requires: string[] };
   onStage?: (stage: string) => void;
+  /** The umask for the backend's hooks (src/build/reproducible.ts). */
+  umask?: number;
 }
 
 export interface BuildResult {
@@ -55,7 +57,7 @@ export async function buildWheel(req: BuildRequest): Promise<BuildResult> {
   const env = await IsolatedEnv.create({ python: req.python, dir: join(req.workDir, 'build-env'), indexUrl: req.indexUrl, workDir: req.workDir, log: req.log, env: req.env, ...(req.onStage ? { onStage: req.onStage } : {}) });
   await env.install(requires, 'build requirements');
   const tree = await privateTree(req.tree, req.workDir);
-  const builder = new ProjectBuilder({ tree, backend, backendPath, python: env.python, env: req.env, keepPythonPath: false, sandbox: req.sandbox, log: req.log, workDir: req.workDir });
+  const builder = new ProjectBuilder({ tree, backend, backendPath, python: env.python, env: req.env, keepPythonPath: false, sandbox: req.sandbox, log: req.log, workDir: req.workDir, ...(req.umask !== undefined ? { umask: req.umask } : {}) });
   const config = req.configSettings ?? null;
 
   req.onStage?.('asking the backend for its requirements');

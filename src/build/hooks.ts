@@ -39,6 +39,8 @@ export interface HookCall {
   writable?: string[];
   /** Folders it reads besides the interpreter's and the system's (an earlier hook's metadata folder). */
   readOnly?: string[];
+  /** The umask the runner sets before importing the backend (src/build/reproducible.ts). */
+  umask?: number;
 }
 
 export type HookOutcome = { kind: 'ok'; value: unknown } | { kind: 'unsupported' };
@@ -79,7 +81,7 @@ export async function startHook(call: HookCall, hook: HookName, kwargs: Record<s
   const go = new Promise<string>((resolve) => (release = resolve));
   let started: Promise<RunResult>;
   try {
-    writeFileSync(join(control, 'input.json'), JSON.stringify({ build_backend: call.backend, backend_path: call.backendPath, kwargs }));
+    writeFileSync(join(control, 'input.json'), JSON.stringify({ build_backend: call.backend, backend_path: call.backendPath, kwargs, ...(call.umask !== undefined ? { umask: call.umask } : {}) }));
     call.log.section(`hook ${hook} (${call.backend}, sandbox ${call.sandbox.record.kind})`);
     const runner = pythonHelperPath('sealed_hook_runner.py');
     const line = await call.sandbox.launch({

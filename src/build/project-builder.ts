@@ -23,6 +23,8 @@ export interface ProjectBuilderOptions {
   log: BuildLog;
   /** Control folders and the hooks' output folders go here; never under SEALED_HOME. */
   workDir: string;
+  /** The umask the runner sets before importing the backend (src/build/reproducible.ts). */
+  umask?: number;
 }
 
 export type ConfigSettings = Record<string, string | string[]> | null;
@@ -32,7 +34,7 @@ export class ProjectBuilder {
 
   private call(extra: { writable?: string[]; readOnly?: string[] } = {}): HookCall {
     const o = this.o;
-    return { python: o.python, tree: o.tree, backend: o.backend, backendPath: o.backendPath, env: o.env, log: o.log, sandbox: o.sandbox, keepPythonPath: o.keepPythonPath, ...extra };
+    return { python: o.python, tree: o.tree, backend: o.backend, backendPath: o.backendPath, env: o.env, log: o.log, sandbox: o.sandbox, keepPythonPath: o.keepPythonPath, ...(o.umask !== undefined ? { umask: o.umask } : {}), ...extra };
   }
 
   hook(name: HookName, kwargs: Record<string, unknown>): Promise<HookOutcome> {

@@ -113,6 +113,26 @@ export interface BuildBody {
   result: 'success';
   /** Where the backend's hooks ran (absent in seals made before the build sandbox: read as unknown). */
   sandbox?: { kind: 'bwrap' | 'uid' | 'none'; version: string | null; network_cut: boolean };
+  /** The reproducibility settings the build ran with (absent in seals made before they existed). */
+  reproducible?: ReproducibleBody;
+}
+
+/** What a rebuilder repeats (docs/reproducible.md). */
+export interface ReproducibleBody {
+  /** Seconds since 1970: the sdist's newest member time; for a source folder the user's SOURCE_DATE_EPOCH, else the zip epoch. */
+  source_date_epoch: number;
+  source_date_epoch_from: 'sdist-newest-member' | 'environment' | 'default';
+  /** Octal, four digits: "0022". */
+  umask: string;
+  pythonhashseed: string;
+  tz: string;
+  locale: string;
+  /** The fixed path the build folder appears as in compiled output. */
+  build_path: string;
+  /** Whether CFLAGS/CXXFLAGS carried -ffile-prefix-map=<real build folder>=<build_path>. */
+  file_prefix_map: boolean;
+  /** "normalized": the extracted sdist's files were set to 0644/0755, its folders to 0755; "as-found": a source folder, left alone. */
+  tree_modes: 'normalized' | 'as-found';
 }
 
 export interface ArtifactBody {

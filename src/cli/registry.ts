@@ -26,5 +26,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'policy show', summary: 'the accept policy', load: async () => (await import('./commands/policy.js')).show },
   { name: 'policy set', summary: 'set --min-signatures N or --trusted-keys FILE', load: async () => (await import('./commands/policy.js')).set },
   { name: 'tpm status', summary: 'whether a TPM is reachable and what a quote would cover', load: async () => (await import('./commands/tpm.js')).status },
+  { name: 'compare', summary: 'seals side by side: same source, same artifact, which wheel members and recorded facts differ', load: async () => (await import('./commands/compare.js')).command },
+  { name: 'rebuild', summary: 'build a sealed release again from the same source; say whether the wheel is identical', load: async () => (await import('./commands/rebuild.js')).command },
   { name: 'backend-build', summary: '(used by the sealed-backend PEP 517 shim) build and seal one wheel', load: async () => (await import('./commands/backend-build.js')).command },
 ];

@@ -8,6 +8,7 @@
 //   4. the trust verdict on the seal to install (trust/), with the seals verified once this run.
 // Pins are not written here: run-install.ts applies every verdict only once all are accepted.
 
+import { SealedError } from '../errors.js';
 import { digestsEqual } from '../core/digest.js';
 import type { EnvironmentBody } from '../chain/types.js';
 import type { HttpClient } from '../http/index.js';
@@ -57,8 +58,32 @@ export async function sealDist(dist: PlannedDist, candidate: SdistCandidate | nu
 
   // 4. Trust.
   const verdict = reusable?.verdict ?? c.trust.evaluate(sealed.summary, 'install', sourceSha256);
-  const base = { name: dist.name, version: dist.version, ...sealed };
-  return verdict.accepted ? { status: 'accepted', ...base, verdict } : { status: 'refused', ...base, verdict };
+  const shared = verdict.accepted ? null : sharedInstead(verdict, sealed, sourceSha256, c);
+  const chosen = shared ?? { ...sealed, verdict };
+  const base = { name: dist.name, version: dist.version, action: chosen.action, summary: chosen.summary, wheel: chosen.wheel, log: chosen.log };
+  return chosen.verdict.accepted ? { status: 'accepted', ...base, verdict: chosen.verdict } : { status: 'refused', ...base, verdict: chosen.verdict };
+}
+
+/**
+ * --same-artifact: when the signers that meet the policy agree on another wheel than the one built here,
+ * that shared wheel is installed (never one only a minority built), from its seal and the wheel store.
+ */
+function sharedInstead(verdict: Verdict, sealed: Sealed, sourceSha256: string, c: DistContext): (Sealed & { verdict: Verdict }) | null {
+  const target = verdict.decision.sharedArtifact;
+  if (!target || target.sha256 === sealed.summary.artifact.sha256) return null;
+  const agreeing = c.trust
+    .validSeals(sealed.summary.name, sealed.summary.version)
+    .find((s) => s.artifact.sha256 === target.sha256 && digestsEqual(s.sourceSha256, sourceSha256) && verdict.decision.counted.includes(s.fingerprint));
+  if (!agreeing) return null;
+  const again = c.trust.evaluate(agreeing, 'install', sourceSha256);
+  const wheel = again.accepted ? c.registry.wheelPath(agreeing.artifact.sha256, agreeing.artifact.filename) : null;
+  if (!wheel) {
+    throw new SealedError('ARTIFACT_MISSING', `${agreeing.name} ${agreeing.version}: the signers agree on ${target.filename} (sha256 ${target.sha256}), which is not in the wheel store.`, {
+      expected: target.sha256,
+      found: sealed.summary.artifact.sha256,
+    });
+  }
+  return { action: 'reuse', summary: agreeing, wheel, log: sealed.log, verdict: again };
 }
 
 /** A stored seal for the same name, version and source that the verdict accepts, with its wheel. */

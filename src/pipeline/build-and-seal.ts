@@ -9,6 +9,7 @@ import type { BuildBody, EnvironmentBody, PackageBody, RecordInput, TpmBody } fr
 import { normalizeName } from '../core/names.js';
 import { sameVersion } from '../core/versions.js';
 import { buildWheel, type BuildLog, type BuildRequest, type BuildResult } from '../build/index.js';
+import { normalizeTreeModes, reproducibleSettings } from '../build/reproducible.js';
 import { measureEnvironment, probePython } from '../env/index.js';
 import { createSeal, SEAL_SUFFIX, tpmQualifyingData, verifySeal, writeSealFile, type Seal, type SealSummary } from '../seal/index.js';
 import { openSandbox, resolveSandboxMode, type HookSandbox, type SandboxKind } from '../sandbox/index.js';
@@ -80,6 +81,11 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
       tpm: tpm ? ('present' as const) : ('absent' as const),
       signer: signer.body(),
     }));
+    // Reproducible builds (src/build/reproducible.ts): fixed time, umask, hash seed, locale, build path.
+    // The build runs in its own copy of the source under the work folder, which is what the prefix map maps away.
+    const ownTree = o.source.body.kind !== 'tree';
+    const repro = reproducibleSettings({ newestMtime: o.source.newestMtime ?? null, realRoot: o.workDir, env: o.env, treeModes: ownTree ? 'normalized' : 'as-found' });
+    if (ownTree) await normalizeTreeModes(o.source.tree);
     const buildPromise = o.builder
       ? o.builder()
       : buildWheel({
@@ -88,7 +94,9 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
           indexUrl: o.indexUrl,
           workDir: o.workDir,
           log,
-          env: withoutKeySecrets(o.env), // the backend is untrusted: it never sees what unlocks the key
+          // The backend is untrusted: it never sees what unlocks the key.
+          env: { ...withoutKeySecrets(o.env), ...repro.env },
+          umask: repro.umask,
           sandbox,
           configSettings: o.configSettings ?? null,
           ...(o.backendOverride ? { backendOverride: o.backendOverride } : {}),
@@ -131,7 +139,7 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
     const records: RecordInput[] = [
       ...headRecords(pkg, o.source, envBody),
       ...(tpmBody ? [{ type: 'tpm', body: tpmBody } as const] : []),
-      { type: 'build', body: buildBody(built, py.version, envBody, o.configSettings ?? null, built.startedAt ?? startedAt, finishedAt) },
+      { type: 'build', body: { ...buildBody(built, py.version, envBody, o.configSettings ?? null, built.startedAt ?? startedAt, finishedAt), reproducible: repro.record } },
       { type: 'artifact', body: { filename: built.filename, sha256: artifact.sha256, size: artifact.size } },
     ];
     const seal = createSeal(records, signingKeyOf(signer));

@@ -20,6 +20,8 @@ export interface PreparedSource {
   /** Name and version the source declares (PKG-INFO), when known before building. */
   declared: { name: string; version: string } | null;
   indexUrl: string | null;
+  /** The sdist's newest member time (seconds), for SOURCE_DATE_EPOCH; null for a source folder. */
+  newestMtime?: number | null;
 }
 
 export type SourceSpec =
@@ -80,6 +82,7 @@ export async function prepareSource(spec: SourceSpec, opts: PrepareOptions): Pro
         body: { kind: 'sdist', filename, path: spec.path, sha256: facts.sha256, size: facts.size },
         declared: { name: normalizeName(unpacked.name), version: unpacked.version },
         indexUrl: null,
+        newestMtime: unpacked.newestMtime,
       };
     }
     case 'requirement': {

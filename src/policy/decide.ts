@@ -49,6 +49,8 @@ export interface PolicySettings {
   requireSandbox?: SandboxRequirement | null;
   /** When set, only seals signed with this kind of key count (`policy set --require-key-kind`). */
   requireKeyKind?: KeyKind | null;
+  /** When set, the N keys must also have produced the same wheel SHA-256 (src/policy/same-artifact.ts). */
+  sameArtifact?: boolean;
 }
 
 export const DEFAULT_POLICY: PolicySettings = { minSignatures: 1, trustedKeys: null };
@@ -85,7 +87,7 @@ export interface NewPin {
   publicKey: string;
 }
 
-export type RefusalCode = 'KEY_CHANGED' | 'THRESHOLD_NOT_MET' | 'REVOKED_KEY' | 'UNTRUSTED_SIGNER' | 'SANDBOX_REQUIRED' | 'KEY_KIND_REFUSED';
+export type RefusalCode = 'KEY_CHANGED' | 'THRESHOLD_NOT_MET' | 'REVOKED_KEY' | 'UNTRUSTED_SIGNER' | 'SANDBOX_REQUIRED' | 'KEY_KIND_REFUSED' | 'ARTIFACTS_DIFFER';
 
 export interface Decision {
   input: DecideInput;

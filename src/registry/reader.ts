@@ -77,7 +77,7 @@ export function compareVersionText(a: string, b: string): number {
   return x.length - y.length;
 }
 
-export const POLICY_KEYS = { minSignatures: 'min_signatures', trustedKeys: 'trusted_keys', requireSandbox: 'require_sandbox', requireKeyKind: 'require_key_kind' } as const;
+export const POLICY_KEYS = { minSignatures: 'min_signatures', trustedKeys: 'trusted_keys', requireSandbox: 'require_sandbox', requireKeyKind: 'require_key_kind', sameArtifact: 'same_artifact' } as const;
 
 export class RegistryReader {
   protected constructor(
@@ -208,6 +208,7 @@ export class RegistryReader {
         trustedKeys,
         ...(sandbox ? { requireSandbox: sandbox } : {}),
         ...(kind !== undefined ? { requireKeyKind: kind as KeyKind } : {}),
+        ...(get(POLICY_KEYS.sameArtifact) === '1' ? { sameArtifact: true } : {}),
       };
     });
   }

@@ -40,6 +40,8 @@ export interface PolicyChange {
   requireSandbox?: SandboxRequirement;
   /** A key kind seals must be signed with, or null to accept any. */
   requireKeyKind?: KeyKind | null;
+  /** Require the N signers to have produced the same wheel (true), or not (false). */
+  sameArtifact?: boolean;
 }
 
 export interface PinConflict {
@@ -276,6 +278,7 @@ export class Registry extends RegistryReader {
           else if (change.requireSandbox !== undefined) put.run(POLICY_KEYS.requireSandbox, change.requireSandbox);
           if (change.requireKeyKind === null) this.db.prepare('DELETE FROM policy WHERE key = ?').run(POLICY_KEYS.requireKeyKind);
           else if (change.requireKeyKind !== undefined) put.run(POLICY_KEYS.requireKeyKind, change.requireKeyKind);
+          if (change.sameArtifact !== undefined) put.run(POLICY_KEYS.sameArtifact, change.sameArtifact ? '1' : '0');
           if (change.trustedKeys === null) this.db.prepare('DELETE FROM policy WHERE key = ?').run(POLICY_KEYS.trustedKeys);
           else if (change.trustedKeys !== undefined) {
             const stored: StoredRoster = {

@@ -34,6 +34,8 @@ export interface Extracted {
   /** As PKG-INFO spells it. */
   name: string;
   version: string;
+  /** The newest member modification time, whole seconds since 1970 (SOURCE_DATE_EPOCH); null when none has one. */
+  newestMtime: number | null;
 }
 
 function walk(format: ArchiveFormat, path: string, visit: Visitor): Promise<void> {
@@ -183,5 +185,14 @@ export async function extractSdist(archivePath: string, destDir: string, expecte
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-  return { root, name, version };
+  return { root, name, version, newestMtime: newestMtime(plan) };
+}
+
+function newestMtime(plan: Plan): number | null {
+  let newest: number | null = null;
+  for (const e of plan.entries) {
+    const t = e.mtime?.getTime();
+    if (t !== undefined && Number.isFinite(t)) newest = Math.max(newest ?? -Infinity, Math.floor(t / 1000));
+  }
+  return newest;
 }

@@ -10,7 +10,11 @@
 //      UNTRUSTED_SIGNER, for something already installed as REVOKED_KEY or KEY_CHANGED (what changed since).
 
 import { SealedError } from '../errors.js';
-import { decide, keyChangedError, type Decision, type PinnedKey, type PolicySettings, type SignerEvidence } from '../policy/decide.js';
+import { keyChangedError, type PinnedKey, type PolicySettings, type SignerEvidence } from '../policy/decide.js';
+import { decideSameArtifact, type ArtifactEvidence, type SameArtifactDecision } from '../policy/same-artifact.js';
+
+/** A verified seal as the verdict sees it; the artifact is needed only under --same-artifact (a SealSummary has it). */
+export type TrustEvidence = SignerEvidence & { artifact?: ArtifactEvidence['artifact'] };
 
 /** Why the verdict is asked: a wheel about to be installed, or one installed earlier (`sealed verify`). */
 export type TrustPurpose = 'install' | 'installed';
@@ -21,9 +25,9 @@ export interface TrustInput {
   /** The source the candidate must have been built from (sdist SHA-256, or the tree digest). */
   sourceSha256: string;
   /** The seal whose wheel would be (or was) installed. */
-  candidate: SignerEvidence;
+  candidate: TrustEvidence;
   /** Other verified seals of the same name and version; the candidate may be among them (it counts once). */
-  seals: readonly SignerEvidence[];
+  seals: readonly TrustEvidence[];
   pins: readonly PinnedKey[];
   revoked: ReadonlySet<string>;
   policy: PolicySettings;
@@ -31,18 +35,19 @@ export interface TrustInput {
 }
 
 export type Verdict =
-  | { accepted: true; candidate: SignerEvidence; purpose: TrustPurpose; decision: Decision; error: null }
-  | { accepted: false; candidate: SignerEvidence; purpose: TrustPurpose; decision: Decision; error: SealedError };
+  | { accepted: true; candidate: TrustEvidence; purpose: TrustPurpose; decision: SameArtifactDecision; error: null }
+  | { accepted: false; candidate: TrustEvidence; purpose: TrustPurpose; decision: SameArtifactDecision; error: SealedError };
 
 export function evaluate(input: TrustInput): Verdict {
   const { candidate } = input;
   // Step 1.
   const ordered = [candidate, ...input.seals.filter((s) => !sameSeal(s, candidate))];
-  const decision = decide({
+  const decision = decideSameArtifact({
     name: input.name,
     version: input.version,
     sourceSha256: input.sourceSha256,
-    seals: ordered,
+    preferredSha256: candidate.artifact?.sha256 ?? null,
+    seals: withArtifacts(ordered, input.policy),
     pins: input.pins,
     revoked: input.revoked,
     policy: input.policy,
@@ -55,15 +60,18 @@ export function evaluate(input: TrustInput): Verdict {
  * write transaction, where another process may have pinned or revoked a key since).
  */
 export function reevaluate(verdict: Verdict, now: { pins: readonly PinnedKey[]; revoked: ReadonlySet<string> }): Verdict {
-  const decision = decide({ ...verdict.decision.input, pins: now.pins, revoked: now.revoked });
+  const input = verdict.decision.input as Parameters<typeof decideSameArtifact>[0];
+  const decision = decideSameArtifact({ ...input, preferredSha256: verdict.candidate.artifact?.sha256 ?? null, pins: now.pins, revoked: now.revoked });
   return judge(decision, verdict.candidate, verdict.purpose);
 }
 
-function judge(decision: Decision, candidate: SignerEvidence, purpose: TrustPurpose): Verdict {
+function judge(decision: SameArtifactDecision, candidate: TrustEvidence, purpose: TrustPurpose): Verdict {
   // Step 2.
   if (!decision.accepted) return { accepted: false, candidate, purpose, decision, error: decision.error! };
   // Step 3.
-  if (decision.counted.includes(candidate.fingerprint)) return { accepted: true, candidate, purpose, decision, error: null };
+  // Under --same-artifact the counted keys are those who built the shared wheel: a candidate of another wheel does not count.
+  const sharesArtifact = !decision.sharedArtifact || decision.sharedArtifact.sha256 === candidate.artifact?.sha256.toLowerCase();
+  if (sharesArtifact && decision.counted.includes(candidate.fingerprint)) return { accepted: true, candidate, purpose, decision, error: null };
   const label = `${decision.input.name} ${decision.input.version}`;
   const mine = decision.results.find((r) => r.chainHash === candidate.chainHash && r.fingerprint === candidate.fingerprint);
   const error =
@@ -83,6 +91,12 @@ function judge(decision: Decision, candidate: SignerEvidence, purpose: TrustPurp
   return { accepted: false, candidate, purpose, decision, error };
 }
 
-function sameSeal(a: SignerEvidence, b: SignerEvidence): boolean {
+function sameSeal(a: TrustEvidence, b: TrustEvidence): boolean {
   return a.chainHash === b.chainHash && a.fingerprint === b.fingerprint;
+}
+
+/** Under --same-artifact every seal must say which wheel it sealed; without it the artifact is not read. */
+function withArtifacts(seals: readonly TrustEvidence[], policy: PolicySettings): readonly ArtifactEvidence[] {
+  if (policy.sameArtifact && seals.some((s) => !s.artifact)) throw new Error('the same-artifact rule needs every seal\'s artifact');
+  return seals as readonly ArtifactEvidence[];
 }

@@ -15,6 +15,7 @@ function policyData(p: PolicySettings): Record<string, unknown> {
     require_sandbox: p.requireSandbox ?? 'none',
     // Only when set, so the document is unchanged for policies that never asked for a key kind.
     ...(p.requireKeyKind ? { require_key_kind: p.requireKeyKind } : {}),
+    same_artifact: p.sameArtifact === true,
   };
 }
 
@@ -25,6 +26,7 @@ function render(p: PolicySettings): string {
       ? `trusted keys:   ${p.trustedKeys.keys.size} from ${p.trustedKeys.source} (only these count; pins are not used)`
       : 'trusted keys:   none (trust on first use: the keys of the first accepted install are pinned per package)',
     `key kind:       ${p.requireKeyKind ? `${p.requireKeyKind} only (seals signed with another kind of key do not count)` : 'any'}`,
+    p.sameArtifact ? 'same artifact:  required (the signers must also have built the same wheel SHA-256)' : 'same artifact:  not required (--same-artifact requires it)',
   ];
   for (const [fp, key] of p.trustedKeys?.keys ?? []) lines.push(`  ${fp}  ${key}`);
   lines.push(`sandbox:        ${p.requireSandbox ? `${p.requireSandbox} required of every seal's build` : 'none required'}`);
@@ -49,10 +51,10 @@ export const show: Command = {
 
 export const set: Command = {
   name: 'policy set',
-  usage: 'policy set [--min-signatures N] [--trusted-keys FILE | --clear-trusted-keys] [--require-sandbox bwrap|uid|none] [--require-key-kind file|encrypted-file|pkcs11|any] [--json]',
+  usage: 'policy set [--min-signatures N] [--trusted-keys FILE | --clear-trusted-keys] [--require-sandbox bwrap|uid|none] [--require-key-kind file|encrypted-file|pkcs11|any] [--same-artifact | --any-artifact] [--json]',
   summary:
-    'Sets the accept policy. --min-signatures N: N >= 1 distinct keys must have sealed the same name, version and source. --trusted-keys FILE: only the ed25519:<hex> keys listed in FILE count (stored in the registry). --clear-trusted-keys: back to trust on first use. --require-sandbox bwrap|uid: only seals whose build ran in that sandbox (or a stronger one) count; none: no requirement. --require-key-kind KIND: only seals whose signer recorded that kind of key count (any: no requirement).',
-  options: { 'min-signatures': { type: 'string' }, 'trusted-keys': { type: 'string' }, 'clear-trusted-keys': { type: 'boolean' }, 'require-sandbox': { type: 'string' }, 'require-key-kind': { type: 'string' } },
+    'Sets the accept policy. --min-signatures N: N >= 1 distinct keys must have sealed the same name, version and source. --trusted-keys FILE: only the ed25519:<hex> keys listed in FILE count (stored in the registry). --clear-trusted-keys: back to trust on first use. --require-sandbox bwrap|uid: only seals whose build ran in that sandbox (or a stronger one) count; none: no requirement. --require-key-kind KIND: only seals whose signer recorded that kind of key count (any: no requirement). --same-artifact: the N signers must also have produced the same wheel SHA-256, and the install takes the wheel they share; --any-artifact: back to agreeing on the source only.',
+  options: { 'min-signatures': { type: 'string' }, 'trusted-keys': { type: 'string' }, 'clear-trusted-keys': { type: 'boolean' }, 'require-sandbox': { type: 'string' }, 'require-key-kind': { type: 'string' }, 'same-artifact': { type: 'boolean' }, 'any-artifact': { type: 'boolean' } },
   async run(ctx, args) {
     const minText = stringOption(args, 'min-signatures');
     const rosterPath = stringOption(args, 'trusted-keys');
@@ -60,8 +62,10 @@ export const set: Command = {
     const sandboxText = stringOption(args, 'require-sandbox');
     const kindText = stringOption(args, 'require-key-kind');
     const requireKeyKind = kindText === undefined ? undefined : parseKeyKindOption(kindText);
-    if (minText === undefined && rosterPath === undefined && !clear && sandboxText === undefined && kindText === undefined) {
-      throw new SealedError('USAGE', 'Nothing to set. Pass --min-signatures N, --trusted-keys FILE, --clear-trusted-keys, --require-sandbox KIND or --require-key-kind KIND.');
+    const sameArtifact = boolOption(args, 'same-artifact') ? true : boolOption(args, 'any-artifact') ? false : undefined;
+    if (boolOption(args, 'same-artifact') && boolOption(args, 'any-artifact')) throw new SealedError('USAGE', '--same-artifact and --any-artifact contradict each other; pass one.');
+    if (minText === undefined && rosterPath === undefined && !clear && sandboxText === undefined && kindText === undefined && sameArtifact === undefined) {
+      throw new SealedError('USAGE', 'Nothing to set. Pass --min-signatures N, --trusted-keys FILE, --clear-trusted-keys, --require-sandbox KIND, --require-key-kind KIND, --same-artifact or --any-artifact.');
     }
     if (sandboxText !== undefined && !['bwrap', 'uid', 'none'].includes(sandboxText)) {
       throw new SealedError('USAGE', `--require-sandbox takes bwrap, uid or none; got ${JSON.stringify(sandboxText)}.`, { expected: 'bwrap | uid | none', found: sandboxText });
@@ -86,6 +90,7 @@ export const set: Command = {
         ...(trustedKeys !== undefined ? { trustedKeys } : {}),
         ...(requireSandbox !== undefined ? { requireSandbox } : {}),
         ...(requireKeyKind !== undefined ? { requireKeyKind } : {}),
+        ...(sameArtifact !== undefined ? { sameArtifact } : {}),
       });
     } finally {
       reg.close();
