@@ -36,14 +36,28 @@ export function describeProblem(p: StrictJsonProblem): string {
 }
 
 interface Frame {
-  /** Keys seen so far; null for an array. */
-  keys: Set<string> | null;
-  path: string;
+  /** Keys seen so far: a list while few (cheaper than a set), a set past SMALL_OBJECT; null for an array. */
+  keys: string[] | Set<string> | null;
+  /** The frame this one is a value in, and where in it: its path is made only for an error. */
+  parent: Frame | undefined;
+  at: string;
   /** The next string in this object is a key. */
   expectKey: boolean;
   index: number;
   /** The key last read: a value follows its key directly, so it names the value's path. */
   key: string;
+}
+
+const SMALL_OBJECT = 16;
+
+function pathOf(frame: Frame | undefined): string {
+  const parts: string[] = [];
+  for (let f = frame; f; f = f.parent) parts.push(f.at);
+  return parts.reverse().join('') || '$';
+}
+
+function childAt(top: Frame): string {
+  return top.keys === null ? `[${top.index}]` : `.${top.key.slice(0, 80)}`;
 }
 
 /** JSON.parse, refusing duplicate keys, lone surrogates and (optionally) too many containers. */
@@ -72,36 +86,45 @@ function scan(text: string, maxContainers: number): void {
     if (c === 0x22 /* " */) {
       const start = i + 1;
       let escaped = false;
+      let surrogate = false;
       i++;
       for (; i < n; i++) {
         const d = text.charCodeAt(i);
         if (d === 0x5c /* \ */) {
           escaped = true;
+          // \uD800-\uDFFF: a surrogate written as an escape (raw text cannot hold a lone one).
+          if (text.charCodeAt(i + 1) === 0x75 /* u */ && (text.charCodeAt(i + 2) | 0x20) === 0x64 /* d */) {
+            const e = text.charCodeAt(i + 3) | 0x20;
+            if ((e >= 0x38 && e <= 0x39) || (e >= 0x61 && e <= 0x66)) surrogate = true;
+          }
           i++; // skip the escaped character; \uXXXX digits are plain characters after it
         } else if (d === 0x22) break;
       }
-      const raw = text.slice(start, i);
       const top = stack[stack.length - 1];
       const isKey = top !== undefined && top.keys !== null && top.expectKey;
-      const path = top ? top.path : '$';
-      if (escaped && /\\u[dD][89a-fA-F]/.test(raw)) {
-        const decoded = JSON.parse(`"${raw}"`) as string;
-        if (hasLoneSurrogate(decoded)) throw new StrictJsonError({ kind: 'lone-surrogate', path: isKey ? path : childPath(top, path) });
+      if (!isKey && !surrogate) continue; // a plain value: nothing to keep
+      const raw = text.slice(start, i);
+      const decoded = escaped ? (JSON.parse(`"${raw}"`) as string) : raw;
+      if (surrogate && hasLoneSurrogate(decoded)) {
+        throw new StrictJsonError({ kind: 'lone-surrogate', path: isKey || !top ? pathOf(top) : pathOf(top) + childAt(top) });
       }
       if (isKey) {
-        const key = escaped ? (JSON.parse(`"${raw}"`) as string) : raw;
-        if (top.keys!.has(key)) throw new StrictJsonError({ kind: 'duplicate-key', key: key.slice(0, 80), path });
-        top.keys!.add(key);
+        const keys = top.keys!;
+        if (Array.isArray(keys) ? keys.includes(decoded) : keys.has(decoded)) {
+          throw new StrictJsonError({ kind: 'duplicate-key', key: decoded.slice(0, 80), path: pathOf(top) });
+        }
+        if (!Array.isArray(keys)) keys.add(decoded);
+        else if (keys.length < SMALL_OBJECT) keys.push(decoded);
+        else top.keys = new Set([...keys, decoded]); // a hostile object of a million keys stays linear
         top.expectKey = false;
-        top.key = key;
+        top.key = decoded;
       }
       continue;
     }
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       if (++containers > maxContainers) throw new StrictJsonError({ kind: 'too-many-values', limit: maxContainers });
       const top = stack[stack.length - 1];
-      const path = top ? childPath(top, top.path) : '$';
-      stack.push({ keys: c === 0x7b ? new Set() : null, path, expectKey: c === 0x7b, index: 0, key: '' });
+      stack.push({ keys: c === 0x7b ? [] : null, parent: top, at: top ? childAt(top) : '$', expectKey: c === 0x7b, index: 0, key: '' });
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       stack.pop();
     } else if (c === 0x2c /* , */) {
@@ -112,12 +135,6 @@ function scan(text: string, maxContainers: number): void {
       }
     }
   }
-}
-
-function childPath(top: Frame | undefined, path: string): string {
-  if (!top) return path;
-  if (top.keys === null) return `${path}[${top.index}]`;
-  return `${path}.${top.key.slice(0, 80)}`;
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -32,6 +32,12 @@ describe('core: strict JSON', () => {
     assert.deepEqual(parseStrictJson('["\\ud800\\udc00"]'), ['\u{10000}']);
   });
 
+  it('finds a duplicate among many keys, and takes an object of many distinct keys in linear time', () => {
+    const keys = Array.from({ length: 200_000 }, (_, i) => `"k${i}":${i}`);
+    assert.equal(Object.keys(parseStrictJson(`{${keys.join(',')}}`) as object).length, 200_000);
+    assert.deepEqual(problem(`{${keys.join(',')},"k123456":0}`), { kind: 'duplicate-key', key: 'k123456', path: '$' });
+  });
+
   it('stops at the container budget before building the document', () => {
     const stubs = `[${Array.from({ length: 1001 }, () => '{}').join(',')}]`;
     assert.deepEqual(problem(stubs, 1000), { kind: 'too-many-values', limit: 1000 });
