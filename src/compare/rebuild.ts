@@ -4,7 +4,7 @@
 // the build is not reproducible); nothing is pinned.
 //
 // Steps: 1. the original seal (a file, or the registry's seals of name==version) must verify;
-//        2. the source: the same sdist, by SHA-256 (from the index the seal names, or the recorded file);
+//        2. the source: the same sdist, by SHA-256 (from this rebuilder's index, or the recorded local file);
 //        3. build and seal as `sealed build` does (the settings are derived from the sdist, so they repeat);
 //        4. store the wheel and seal; 5. compare the new seal with the original.
 
@@ -25,9 +25,11 @@ export interface RebuildOptions {
   home: string;
   python: string;
   pythonVersion: string;
-  /** Overrides the index the original seal names (a mirror of it); the sdist must still hash the same. */
-  indexUrl: string | null;
-  defaultIndexUrl: string;
+  /**
+   * The rebuilder's own index (--index-url, else the configured one), never the one the seal names: a seal
+   * from outside must not choose which host Sealed contacts. The sdist must hash the same either way.
+   */
+  indexUrl: string;
   env: NodeJS.ProcessEnv;
   tpm: TpmConfig;
   warn: (message: string) => void;
@@ -89,14 +91,14 @@ function sourceSpec(original: SealView, o: RebuildOptions): { spec: SourceSpec; 
   const src = original.summary.source;
   switch (src.kind) {
     case 'index':
-      return { spec: { kind: 'requirement', requirement: `${original.summary.name}==${original.summary.version}` }, indexUrl: o.indexUrl ?? src.index_url };
+      return { spec: { kind: 'requirement', requirement: `${original.summary.name}==${original.summary.version}` }, indexUrl: o.indexUrl };
     case 'sdist':
       if (!existsSync(src.path)) {
         throw new SealedError('NOT_FOUND', `The seal was built from the local sdist ${src.path}, which is not there any more.`, {
           hint: `Rebuild from the file with \`sealed build <sdist>\` and compare the two seals with \`sealed compare\`.`,
         });
       }
-      return { spec: { kind: 'sdist', path: src.path }, indexUrl: o.indexUrl ?? o.defaultIndexUrl };
+      return { spec: { kind: 'sdist', path: src.path }, indexUrl: o.indexUrl };
     case 'tree':
       throw new SealedError('USAGE', `The seal of ${original.summary.name} was built from a source folder (${src.path}); a rebuild needs an sdist.`, {
         hint: 'Build both sides from the same sdist to compare them.',

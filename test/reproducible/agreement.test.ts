@@ -147,7 +147,7 @@ describe('sealed rebuild', () => {
   it('when the build is reproducible, reports identical, stores the new seal, and compare name==version agrees', async () => {
     const home = join(work, 'rebuilder');
     const first = await build(home, 'agree-flit==1.0.0');
-    const res = await cli(home, ['rebuild', 'agree-flit==1.0.0']);
+    const res = await cli(home, ['rebuild', 'agree-flit==1.0.0', '--index-url', index.url]);
     assert.equal(res.status, 0, res.stderr);
     assert.equal(res.json.identical, true);
     assert.equal(res.json.rebuilt.artifact.sha256, first.artifact.sha256);
@@ -161,7 +161,7 @@ describe('sealed rebuild', () => {
   it('when the backend is not reproducible, exits 1 NOT_REPRODUCIBLE naming the member, and keeps the new seal as evidence', async () => {
     const home = join(work, 'rebuilder-stamp');
     const first = await build(home, 'demo-stamp==1.0.0');
-    const res = await cli(home, ['rebuild', first.seal]);
+    const res = await cli(home, ['rebuild', first.seal, '--index-url', index.url]);
     assert.equal(res.status, 1, res.stderr);
     assert.equal(res.json.error.code, 'NOT_REPRODUCIBLE');
     assert.equal(res.json.identical, false);

@@ -34,7 +34,7 @@ describe('real PyPI sdists built by two builders and rebuilt (network)', { skip:
       assert.equal(shas[0], shas[1]);
       const cmp = await runCli(['--json', '--home', join(work, 'a'), 'compare', seals[0]!, seals[1]!]);
       assert.equal(cmp.json.same_artifact, true, JSON.stringify(cmp.json?.pairs?.[0]?.explanation));
-      const again = await runCli(['--json', '--home', join(work, 'b'), 'rebuild', req], { env: ENV });
+      const again = await runCli(['--json', '--home', join(work, 'b'), 'rebuild', req, '--index-url', PYPI], { env: ENV });
       assert.equal(again.status, 0, again.stderr);
       assert.equal(again.json.identical, true);
     });

@@ -14,23 +14,21 @@ export const command: Command = {
   name: 'rebuild',
   usage: 'rebuild <name==version | seal-file> [--index-url U] [--python P] [--json]',
   summary:
-    'Builds a sealed release again from the same source (the index the seal names, or --index-url; the sdist must hash the same) with the recorded reproducibility settings, stores the new seal as independent evidence, and reports whether the wheel is identical, and if not, what differs. Exit 1 (NOT_REPRODUCIBLE) when it is not identical. Never pins keys.',
+    'Builds a sealed release again from the same source (from --index-url or the configured index, never the one the seal names; the sdist must hash the same) with the recorded reproducibility settings, stores the new seal as independent evidence, and reports whether the wheel is identical, and if not, what differs. Exit 1 (NOT_REPRODUCIBLE) when it is not identical. Never pins keys.',
   options: { 'index-url': { type: 'string' }, python: { type: 'string' } },
   minPositionals: 1,
   maxPositionals: 1,
   async run(ctx, args) {
     const out = ctx.out;
     const target = parseTarget(args.positionals[0]!, (p) => resolve(ctx.cwd, p));
-    const given = stringOption(args, 'index-url');
-    const index = resolveIndexConfig(given, ctx.env, (m) => out.warn(m, 'extra-index'));
+    const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, (m) => out.warn(m, 'extra-index'));
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
     const py = await probePython(python);
     const r = await rebuild(target, {
       home: ctx.home(),
       python,
       pythonVersion: py.version,
-      indexUrl: given ?? null,
-      defaultIndexUrl: index.url,
+      indexUrl: index.url,
       env: ctx.env,
       tpm: tpmConfigFromEnv(ctx.env),
       warn: (m) => out.warn(m),
