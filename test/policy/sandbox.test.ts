@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { decide, describeSandbox, sandboxShortfall, sandboxOfBuild, type SignerEvidence } from '../../src/policy/index.js';
 import type { SandboxRecord } from '../../src/sandbox/index.js';
 import { hex64 } from '../helpers/seals.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from '../../src/registry/index.js';
 
 const BWRAP: SandboxRecord = { kind: 'bwrap', version: 'bubblewrap 0.8.0', network_cut: true };
 const UID: SandboxRecord = { kind: 'uid', version: null, network_cut: false };
@@ -56,5 +60,21 @@ describe('the sandbox a policy requires', () => {
     assert.equal(describeSandbox(BWRAP), 'bwrap (bubblewrap 0.8.0), network cut');
     assert.equal(describeSandbox(NONE), 'none, network open');
     assert.match(describeSandbox(null), /not recorded/);
+  });
+});
+
+describe('the stored sandbox requirement', () => {
+  it('is kept in the registry, read back with the policy, and removed by none', () => {
+    const home = join(mkdtempSync(join(tmpdir(), 'sealed-policy-sandbox-')), 'home');
+    const reg = Registry.open(home);
+    try {
+      assert.equal(reg.policy().requireSandbox, undefined);
+      assert.equal(reg.setPolicy({ requireSandbox: 'bwrap' }).requireSandbox, 'bwrap');
+      assert.equal(reg.policy().minSignatures, 1, 'the other settings stay as they were');
+      assert.equal(reg.setPolicy({ minSignatures: 2 }).requireSandbox, 'bwrap');
+      assert.equal(reg.setPolicy({ requireSandbox: 'none' }).requireSandbox, undefined);
+    } finally {
+      reg.close();
+    }
   });
 });
