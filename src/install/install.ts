@@ -18,8 +18,9 @@ import { Registry, type StoredSeal } from '../registry/index.js';
 import { verifySeal, type SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import { hashFile } from '../util/hash-file.js';
-import { resolveWithPip, wheelMatchesTags, type PlannedDist, type Resolution } from './pip-resolve.js';
+import { resolveWithPip, splitSatisfied, wheelMatchesTags, type PlannedDist, type Resolution } from './pip-resolve.js';
 import type { EarlyStart } from './start.js';
+import { sourceStages, type StageEvent } from './stages.js';
 
 export interface InstallOptions {
   home: string;
@@ -34,6 +35,8 @@ export interface InstallOptions {
   policy: { minSignatures?: number; trustedKeys?: Roster };
   progress: (message: string) => void;
   warn: (message: string) => void;
+  /** One event per package stage (fetched, verified, built, sealed, reused, installed). */
+  stage?: (event: StageEvent) => void;
 }
 
 export type Action = 'build' | 'reuse';
@@ -56,7 +59,10 @@ export interface InstallResult {
   prefix: string;
   python: string;
   outcomes: PackageOutcome[];
+  /** Requested, already installed, not by Sealed. */
   alreadySatisfied: string[];
+  /** Requested, already installed there by Sealed. */
+  alreadySealed: { name: string; version: string }[];
   installed: boolean;
   error: SealedError | null;
 }
@@ -76,7 +82,8 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     const { resolution, candidates } = await resolving;
     const tags = await tagsPromise;
     const policy = effectivePolicy(registry.policy(), o.policy);
-    const result: InstallResult = { prefix: py.prefix, python: o.python, outcomes: [], alreadySatisfied: resolution.alreadySatisfied, installed: false, error: null };
+    const satisfied = splitSatisfied(resolution.alreadySatisfied, registry.installationsFor(py.prefix));
+    const result: InstallResult = { prefix: py.prefix, python: o.python, outcomes: [], alreadySatisfied: satisfied.notSealed, alreadySealed: satisfied.sealed, installed: false, error: null };
 
     // Builds are mostly single-threaded Python: one per core, in pip's order. After the first failure or
     // refusal nothing new starts (what is running finishes and is reported).
@@ -108,6 +115,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     for (const out of result.outcomes) {
       registry.applyDecision(out.decision!);
       registry.recordInstallation({ prefix: py.prefix, chainHash: out.summary!.chainHash, python: py.realpath });
+      o.stage?.({ package: `${out.name} ${out.version}`, stage: 'installed', detail: py.prefix });
     }
     result.installed = true;
     return result;
@@ -182,6 +190,7 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
   let own: { summary: SealSummary; wheel: string; log: string | null; action: Action };
   if (reusable) {
     own = { summary: reusable.summary, wheel: reusable.wheel, log: null, action: 'reuse' };
+    o.stage?.({ package: label, stage: 'reused', detail: reusable.summary.fingerprint });
   } else {
     const { buildAndSeal, prepareSource } = await import('../pipeline/index.js');
     const logPath = logPathFor(o.home, `${dist.name}-${dist.version}`);
@@ -194,9 +203,11 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
         warn: o.warn,
         onProgress: (m) => o.progress(`${label}: ${m}`),
       });
+      for (const e of sourceStages(label, source.body)) o.stage?.(e);
       if (candidate && source.body.kind === 'index' && !digestsEqual(source.body.sha256, sourceSha256)) {
         throw new SealedError('DIGEST_MISMATCH', `The sdist of ${label} changed on the index while Sealed was working.`, { expected: sourceSha256, found: source.body.sha256 });
       }
+      const buildStart = Date.now();
       const sealed = await buildAndSeal({
         home: o.home,
         python: o.python,
@@ -210,9 +221,11 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
         warn: o.warn,
         onStage: (s) => o.progress(`${label}: ${s}`),
       });
+      o.stage?.({ package: label, stage: 'built', seconds: (Date.now() - buildStart) / 1000, detail: sealed.summary.artifact.filename });
       o.progress(`${label}: sealing`);
       const wheel = registry.storeWheel(sealed.wheelPath, sealed.summary.artifact.sha256);
       registry.storeSeal(sealed.seal);
+      o.stage?.({ package: label, stage: 'sealed', detail: sealed.summary.fingerprint });
       return { summary: sealed.summary, wheel };
     });
     own = { ...built, log: logPath, action: 'build' };

@@ -59,6 +59,25 @@ export async function resolveWithPip(opts: {
   return { dists, alreadySatisfied };
 }
 
+export interface SatisfiedSplit {
+  /** Already installed there by Sealed (the registry recorded the installation), with the version recorded. */
+  sealed: { name: string; version: string }[];
+  /** Already installed, and not by Sealed. */
+  notSealed: string[];
+}
+
+/** Splits the requested projects pip left alone by whether the registry recorded Sealed installing them into that environment. */
+export function splitSatisfied(names: string[], installedBySealed: { name: string; version: string }[]): SatisfiedSplit {
+  const recorded = new Map(installedBySealed.map((i) => [normalizeName(i.name), i.version]));
+  const out: SatisfiedSplit = { sealed: [], notSealed: [] };
+  for (const name of new Set(names.map(normalizeName))) {
+    const version = recorded.get(name);
+    if (version === undefined) out.notSealed.push(name);
+    else out.sealed.push({ name, version });
+  }
+  return out;
+}
+
 /** The wheel tags the target interpreter accepts, most preferred first (from its own pip's packaging). */
 export async function supportedTags(python: string): Promise<Set<string> | null> {
   const res = await run(python, ['-I', '-c', 'from pip._vendor.packaging.tags import sys_tags\nfor t in sys_tags(): print(t)'], { timeoutMs: 60_000 }).catch(() => null);

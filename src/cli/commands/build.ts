@@ -7,6 +7,9 @@ import { tpmConfigFromEnv } from '../../tpm/index.js';
 import { BuildLog } from '../../build/log.js';
 import { buildAndSeal, classifySource, logPathFor, prepareSource, publish, withWorkDir } from '../../pipeline/index.js';
 import { Registry } from '../../registry/index.js';
+import { sourceStages } from '../../install/stages.js';
+import { StageLog } from '../progress.js';
+import { Notices } from '../notices.js';
 
 export const command: Command = {
   name: 'build',
@@ -19,23 +22,28 @@ export const command: Command = {
   async run(ctx, args) {
     const out = ctx.out;
     const home = ctx.home();
+    const notices = new Notices(out, home);
     const tpm = tpmConfigFromEnv(ctx.env);
     const spec = await classifySource(args.positionals[0]!, ctx.cwd);
-    const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, (m) => out.warn(m, 'extra-index'));
+    const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, notices.warn);
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
     const py = await probePython(python);
     const outDir = resolve(ctx.cwd, stringOption(args, 'output') ?? 'dist');
     const label = spec.kind === 'requirement' ? spec.requirement : spec.path.split('/').pop() ?? 'build';
     const logPath = logPathFor(home, label);
 
+    const stage = new StageLog(out, ctx.io.stderr).report;
     const result = await withWorkDir(home, 'build', async (workDir) => {
       const source = await prepareSource(spec, {
         workDir,
         indexUrl: index.url,
         pythonVersion: py.version,
-        warn: (m) => out.warn(m),
+        warn: notices.warn,
         onProgress: (m) => out.progress(m),
       });
+      const named = source.declared ? `${source.declared.name} ${source.declared.version}` : label;
+      for (const e of sourceStages(named, source.body)) stage(e);
+      const buildStart = Date.now();
       const built = await buildAndSeal({
         home,
         python,
@@ -45,14 +53,16 @@ export const command: Command = {
         env: ctx.env,
         tpm,
         log: new BuildLog(logPath),
-        warn: (m) => out.warn(m, m),
+        warn: notices.warn,
         onStage: (s) => out.progress(`${label}: ${s}`),
       });
+      stage({ package: named, stage: 'built', seconds: (Date.now() - buildStart) / 1000, detail: built.summary.artifact.filename });
       const written = await publish(built, outDir);
       const registry = Registry.open(home);
       try {
         registry.storeWheel(written.wheel, built.summary.artifact.sha256);
         registry.storeSeal(built.seal);
+        stage({ package: named, stage: 'sealed', detail: built.summary.fingerprint });
         const pins = registry.pinsFor(built.summary.name);
         if (pins.length > 0 && !pins.some((p) => p.fingerprint === built.summary.fingerprint)) {
           out.warn(

@@ -1,6 +1,8 @@
 import type { Command } from '../command.js';
 import { boolOption, stringOption } from '../command.js';
 import { table } from '../output.js';
+import { StageLog } from '../progress.js';
+import { Notices } from '../notices.js';
 import { SealedError } from '../../errors.js';
 import { resolveIndexConfig } from '../../index/index.js';
 import { resolvePythonCommand } from '../../env/index.js';
@@ -31,7 +33,8 @@ export const command: Command = {
     const rosterPath = stringOption(args, 'trusted-keys');
     const trustedKeys = rosterPath ? readTrustedKeysFile(rosterPath, ctx) : undefined;
     const home = ctx.home();
-    const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, (m) => out.warn(m, 'extra-index'));
+    const notices = new Notices(out, home);
+    const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, notices.warn);
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
     const dryRun = boolOption(args, 'dry-run');
 
@@ -47,7 +50,8 @@ export const command: Command = {
       tpm: tpmConfigFromEnv(ctx.env),
       policy: { ...(min !== undefined ? { minSignatures: min } : {}), ...(trustedKeys ? { trustedKeys } : {}) },
       progress: (m) => out.progress(m),
-      warn: (m) => out.warn(m, m),
+      warn: notices.warn,
+      stage: new StageLog(out, ctx.io.stderr).report,
     });
 
     const data = {
@@ -58,10 +62,12 @@ export const command: Command = {
       installed: result.installed,
       packages: result.outcomes.map(describe),
       not_sealed_by_sealed: result.alreadySatisfied,
+      already_sealed: result.alreadySealed,
     };
     const human = () => {
       const rows = result.outcomes.map((p) => [p.name, p.version, p.action === 'reuse' ? 'reused seal' : 'built', statusText(p), p.summary ? p.summary.fingerprint.slice(0, 19) + '…' : '-']);
       const lines = [rows.length ? table(['package', 'version', 'action', 'status', 'signer'], rows) : 'nothing to install'];
+      if (result.alreadySealed.length) lines.push(`already installed and sealed by Sealed: ${result.alreadySealed.map((p) => `${p.name} ${p.version}`).join(', ')} (sealed verify checks them)`);
       if (result.alreadySatisfied.length) lines.push(`already installed, not sealed by Sealed: ${result.alreadySatisfied.join(', ')}`);
       if (dryRun) lines.push('dry run: nothing was built or installed');
       else if (result.installed) lines.push(`installed ${result.outcomes.length} sealed wheel(s) into ${result.prefix}`);
