@@ -5,6 +5,7 @@
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { SealedError } from '../errors.js';
+import { buildEnvFailure } from './pip-failure.js';
 import type { BuildRequirement } from '../chain/types.js';
 import { normalizeName, parseWheelFilename } from '../core/names.js';
 import { run } from '../util/exec.js';
@@ -70,11 +71,7 @@ export async function buildWheel(req: BuildRequest): Promise<BuildResult> {
       { env: pipEnvironment(req.env), timeoutMs: 30 * 60 * 1000, onOutput: (c) => req.log.write(c) },
     );
     if (res.code !== 0) {
-      throw new SealedError('BUILD_ENV_FAILED', `pip could not install the ${what} (${reqs.join(', ')}) from ${req.indexUrl}.`, {
-        tail: req.log.tail(),
-        log: req.log.path,
-        hint: `See ${req.log.path}. Is the index reachable and does it have these packages?`,
-      });
+      throw buildEnvFailure({ what, reqs, indexUrl: req.indexUrl, output: `${res.stdout}\n${res.stderr}`, logPath: req.log.path, tail: req.log.tail() });
     }
     const parsed = parsePipReport(await readFile(report, 'utf8'), `the ${what}`);
     for (const item of parsed.install) {

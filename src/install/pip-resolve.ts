@@ -8,6 +8,7 @@ import { SealedError } from '../errors.js';
 import { normalizeName } from '../core/names.js';
 import { parsePipReport, pipEnvironment } from '../build/pip.js'; // not build/index.js: that loads the whole builder
 import { run } from '../util/exec.js';
+import { explainPipFailure, readPipFailure } from '../build/pip-failure.js';
 
 export interface PlannedDist {
   name: string;
@@ -41,8 +42,18 @@ export async function resolveWithPip(opts: {
   if (res.code !== 0) {
     const tail = (res.stderr || res.stdout).trim().split('\n').slice(-12).join('\n');
     const noPip = /No module named pip/.test(res.stderr);
-    throw new SealedError(noPip ? 'PYTHON_MISSING' : 'PIP_FAILED', noPip ? `${opts.python} has no pip; Sealed resolves with the target environment's own pip.` : `pip could not resolve ${opts.requirements.join(' ')} against ${opts.indexUrl}:\n${tail}`, {
-      hint: noPip ? `Install pip into it (${opts.python} -m ensurepip) or pick another --python.` : 'Check the requirement and that the index has it.',
+    if (noPip) {
+      throw new SealedError('PYTHON_MISSING', `${opts.python} has no pip; Sealed resolves with the target environment's own pip.`, {
+        hint: `Install pip into it (${opts.python} -m ensurepip) or pick another --python.`,
+      });
+    }
+    const failure = readPipFailure(`${res.stdout}\n${res.stderr}`);
+    const { message, hint } = explainPipFailure(failure, `requirements (${opts.requirements.join(' ')})`, opts.indexUrl, null);
+    throw new SealedError(failure.kind === 'unreachable' ? 'INDEX_UNREACHABLE' : 'PIP_FAILED', `${message}${failure.line ? `\npip said: ${failure.line}` : ''}`, {
+      failed_requirement: failure.requirement,
+      quote: failure.line,
+      tail,
+      hint: failure.kind === 'not-found' ? `Check the name and version, and that ${opts.indexUrl} has ${failure.requirement ?? 'it'}.` : hint,
     });
   }
   const parsed = parsePipReport(await readFile(report, 'utf8'), `the resolution of ${opts.requirements.join(' ')}`);

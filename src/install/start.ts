@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { probePython, type PythonFacts } from '../env/python.js';
 import { withWorkDir } from '../pipeline/workspace.js';
+import { checkIndexReachable } from './reachable.js';
 import { startPipInstall, type PendingInstall } from './pip-install.js';
 import { resolveWithPip, supportedTags, type Resolution } from './pip-resolve.js';
 import type { InstallOptions, InstallResult } from './install.js';
@@ -24,6 +25,7 @@ export interface EarlyStart {
 export async function installPackages(o: InstallOptions): Promise<InstallResult> {
   const requirements = await Promise.all(o.requirements.map(async (r) => ((await stat(resolve(o.cwd, r)).catch(() => null))?.isFile() ? resolve(o.cwd, r) : r)));
   return withWorkDir(o.home, 'install', async (workDir) => {
+    await checkIndexReachable(o.indexUrl, o.env);
     o.progress('resolving with pip');
     const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir });
     firstResolution.catch(() => undefined); // awaited by runInstall

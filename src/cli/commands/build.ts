@@ -10,6 +10,7 @@ import { Registry } from '../../registry/index.js';
 import { sourceStages } from '../../install/stages.js';
 import { StageLog } from '../progress.js';
 import { Notices } from '../notices.js';
+import { checkPythonPath } from '../python-check.js';
 
 export const command: Command = {
   name: 'build',
@@ -27,6 +28,7 @@ export const command: Command = {
     const spec = await classifySource(args.positionals[0]!, ctx.cwd);
     const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, notices.warn);
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
+    checkPythonPath(python, ctx.cwd);
     const py = await probePython(python);
     const outDir = resolve(ctx.cwd, stringOption(args, 'output') ?? 'dist');
     const label = spec.kind === 'requirement' ? spec.requirement : spec.path.split('/').pop() ?? 'build';

@@ -3,6 +3,7 @@ import { boolOption, stringOption } from '../command.js';
 import { table } from '../output.js';
 import { StageLog } from '../progress.js';
 import { Notices } from '../notices.js';
+import { checkPythonPath } from '../python-check.js';
 import { SealedError } from '../../errors.js';
 import { resolveIndexConfig } from '../../index/index.js';
 import { resolvePythonCommand } from '../../env/index.js';
@@ -36,6 +37,7 @@ export const command: Command = {
     const notices = new Notices(out, home);
     const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, notices.warn);
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
+    checkPythonPath(python, ctx.cwd);
     const dryRun = boolOption(args, 'dry-run');
 
     const result = await installPackages({
