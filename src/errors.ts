@@ -32,6 +32,9 @@ const REFUSED = [
   'TPM_FIRMWARE_MISMATCH',
   'SOURCE_HASH_REJECTED',
   'IMPORT_REJECTED',
+  'HASH_MISMATCH',
+  'HASH_REQUIRED',
+  'LOCK_MISMATCH',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */

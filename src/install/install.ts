@@ -21,6 +21,7 @@ import { hashFile } from '../util/hash-file.js';
 import { resolveWithPip, splitSatisfied, wheelMatchesTags, type PlannedDist, type Resolution } from './pip-resolve.js';
 import type { EarlyStart } from './start.js';
 import { sourceStages, type StageEvent } from './stages.js';
+import type { ResolvedSource } from '../requirements/index.js';
 
 export interface InstallOptions {
   home: string;
@@ -37,6 +38,10 @@ export interface InstallOptions {
   warn: (message: string) => void;
   /** One event per package stage (fetched, verified, built, sealed, reused, installed). */
   stage?: (event: StageEvent) => void;
+  /** pip's own arguments for the resolution: -r FILE, -c FILE, --upgrade. */
+  pipArgs?: string[];
+  /** Hash-checking mode and locks: throws for a resolved source the requirements do not allow. */
+  checkSources?: (dists: ResolvedSource[]) => void;
 }
 
 export type Action = 'build' | 'reuse';
@@ -80,6 +85,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     let measured: Promise<EnvironmentBody> | undefined;
     const environment = () => (measured ??= measureEnvironment({ python: o.python, env: o.env, tpm: 'absent', home: o.home }));
     const { resolution, candidates } = await resolving;
+    o.checkSources?.(await Promise.all(resolution.dists.map(async (d) => ({ name: d.name, version: d.version, requested: d.requested, sha256: candidates.get(d.name)?.sha256.toLowerCase() ?? (await hashFile(d.localSdist!)).sha256 }))));
     const tags = await tagsPromise;
     const policy = effectivePolicy(registry.policy(), o.policy);
     const satisfied = splitSatisfied(resolution.alreadySatisfied, registry.installationsFor(py.prefix));
@@ -154,7 +160,7 @@ async function resolveBuildable(o: InstallOptions, requirements: string[], workD
   const noBinary: string[] = [];
   for (let round = 0; ; round++) {
     if (round > 0) o.progress(`resolving again with sdists only for ${noBinary.join(', ')}`);
-    const resolution = round === 0 ? await first : await resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, noBinary });
+    const resolution = round === 0 ? await first : await resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, noBinary, pipArgs: o.pipArgs ?? [] });
     const pythonVersion = (await python).version;
     const candidates = new Map<string, SdistCandidate>();
     const wheelOnly: string[] = [];

@@ -33,12 +33,14 @@ export async function resolveWithPip(opts: {
   workDir: string;
   /** Projects pip must take from sdists only (their newest wheel-only release cannot be built by Sealed). */
   noBinary?: string[];
+  /** More of pip's own arguments: -r FILE, -c FILE, --upgrade, --ignore-installed. */
+  pipArgs?: string[];
 }): Promise<Resolution> {
   const report = join(opts.workDir, `resolve-report-${(opts.noBinary ?? []).length}.json`);
   const args = ['-m', 'pip', 'install', '--dry-run', '--quiet', '--report', report, '--index-url', opts.indexUrl];
   if (opts.noDeps) args.push('--no-deps');
   if (opts.noBinary?.length) args.push('--no-binary', opts.noBinary.join(','));
-  const res = await run(opts.python, [...args, '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000 });
+  const res = await run(opts.python, [...args, ...(opts.pipArgs ?? []), '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000 });
   if (res.code !== 0) {
     const tail = (res.stderr || res.stdout).trim().split('\n').slice(-12).join('\n');
     const noPip = /No module named pip/.test(res.stderr);
@@ -47,7 +49,16 @@ export async function resolveWithPip(opts: {
         hint: `Install pip into it (${opts.python} -m ensurepip) or pick another --python.`,
       });
     }
-    const failure = readPipFailure(`${res.stdout}\n${res.stderr}`);
+    const output = `${res.stdout}\n${res.stderr}`;
+    // pip's hash-checking mode (a -r file with --hash lines) refused before Sealed could: same codes as Sealed's own check.
+    if (/Hashes are required in --require-hashes mode|DO NOT MATCH THE HASHES/.test(output)) {
+      const mismatch = /DO NOT MATCH THE HASHES/.test(output);
+      throw new SealedError(mismatch ? 'HASH_MISMATCH' : 'HASH_REQUIRED', mismatch ? 'pip found files that do not match the hashes of the requirements file.' : 'pip found requirements without --hash in hash-checking mode (dependencies need them too).', {
+        tail,
+        hint: 'In hash-checking mode every package, dependencies included, is pinned with == and its --hash (pip-compile --generate-hashes writes them).',
+      });
+    }
+    const failure = readPipFailure(output);
     const { message, hint } = explainPipFailure(failure, `requirements (${opts.requirements.join(' ')})`, opts.indexUrl, null);
     throw new SealedError(failure.kind === 'unreachable' ? 'INDEX_UNREACHABLE' : 'PIP_FAILED', `${message}${failure.line ? `\npip said: ${failure.line}` : ''}`, {
       failed_requirement: failure.requirement,

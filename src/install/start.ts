@@ -27,7 +27,7 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
   return withWorkDir(o.home, 'install', async (workDir) => {
     await checkIndexReachable(o.indexUrl, o.env);
     o.progress('resolving with pip');
-    const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir });
+    const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, pipArgs: o.pipArgs ?? [] });
     firstResolution.catch(() => undefined); // awaited by runInstall
     const installer = o.dryRun ? null : startPipInstall(o.python, o.env, join(workDir, 'sealed-wheels.txt'));
     try {

@@ -4,6 +4,7 @@ import { table } from '../output.js';
 import { StageLog } from '../progress.js';
 import { Notices } from '../notices.js';
 import { checkPythonPath } from '../python-check.js';
+import { REQUIREMENT_OPTIONS, requirementInputs } from '../requirement-options.js';
 import { SealedError } from '../../errors.js';
 import { resolveIndexConfig } from '../../index/index.js';
 import { resolvePythonCommand } from '../../env/index.js';
@@ -13,7 +14,7 @@ import { installPackages, type PackageOutcome } from '../../install/index.js';
 
 export const command: Command = {
   name: 'install',
-  usage: 'install <req>... [--index-url U] [--python P] [--no-deps] [--dry-run] [--trusted-keys F] [--min-signatures N] [--json]',
+  usage: 'install <req>... | -r FILE [-c FILE] [--upgrade] | --lock pylock.toml [--index-url U] [--python P] [--no-deps] [--dry-run] [--trusted-keys F] [--min-signatures N] [--json]',
   summary:
     'Resolves with pip, builds every resolved distribution from its verified sdist (or reuses a valid stored seal and wheel), seals it, checks pins and policy, then installs exactly the sealed wheels with pip (--no-index --no-deps, hashes required). Any refusal installs nothing.',
   options: {
@@ -23,8 +24,10 @@ export const command: Command = {
     'dry-run': { type: 'boolean' },
     'trusted-keys': { type: 'string' },
     'min-signatures': { type: 'string' },
+    ...REQUIREMENT_OPTIONS,
+    upgrade: { type: 'boolean', short: 'U' },
   },
-  minPositionals: 1,
+  minPositionals: 0,
   maxPositionals: 1000,
   async run(ctx, args) {
     const out = ctx.out;
@@ -39,13 +42,16 @@ export const command: Command = {
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
     checkPythonPath(python, ctx.cwd);
     const dryRun = boolOption(args, 'dry-run');
+    const inputs = requirementInputs(args, ctx.cwd);
 
     const result = await installPackages({
       home,
-      requirements: args.positionals,
+      requirements: inputs.requirements,
+      pipArgs: [...inputs.pipArgs, ...(boolOption(args, 'upgrade') ? ['--upgrade'] : [])],
+      ...(inputs.checkSources ? { checkSources: inputs.checkSources } : {}),
       indexUrl: index.url,
       python,
-      noDeps: boolOption(args, 'no-deps'),
+      noDeps: boolOption(args, 'no-deps') || inputs.noDeps,
       dryRun,
       env: ctx.env,
       cwd: ctx.cwd,
