@@ -9,22 +9,27 @@ import { buildAndSeal, classifySource, logPathFor, prepareSource, publish, withW
 import { Registry } from '../../registry/index.js';
 import { sourceStages } from '../../install/stages.js';
 import { StageLog } from '../progress.js';
+import { REQUIREMENT_OPTIONS } from '../requirement-options.js';
+import { buildWheelhouse } from './build-wheelhouse.js';
+import { SealedError } from '../../errors.js';
 import { Notices } from '../notices.js';
 import { checkPythonPath } from '../python-check.js';
 
 export const command: Command = {
   name: 'build',
-  usage: 'build <sdist | source-dir | name==version> [-o DIR] [--index-url U] [--python P] [--json]',
+  usage: 'build <sdist | source-dir | name==version> | -r FILE [-c FILE] | --lock pylock.toml [-o DIR] [--index-url U] [--python P] [--json]',
   summary:
     'Builds a wheel with the package\'s real PEP 517 backend in a fresh isolated environment, seals it, writes the wheel and <wheel>.seal.json into DIR (default ./dist) and stores the seal in the registry. Never pins keys.',
-  options: { output: { type: 'string', short: 'o' }, 'index-url': { type: 'string' }, python: { type: 'string' } },
-  minPositionals: 1,
+  options: { output: { type: 'string', short: 'o' }, 'index-url': { type: 'string' }, python: { type: 'string' }, ...REQUIREMENT_OPTIONS },
+  minPositionals: 0,
   maxPositionals: 1,
   async run(ctx, args) {
     const out = ctx.out;
     const home = ctx.home();
     const notices = new Notices(out, home);
     const tpm = tpmConfigFromEnv(ctx.env);
+    if (args.values.requirement || args.values.constraint || args.values.lock) return buildWheelhouse(ctx, args, home);
+    if (args.positionals.length !== 1) throw new SealedError('USAGE', `Name one sdist, source folder or name==version (or -r FILE).\nusage: sealed ${command.usage}`);
     const spec = await classifySource(args.positionals[0]!, ctx.cwd);
     const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, notices.warn);
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
@@ -102,5 +107,6 @@ export const command: Command = {
           `  tpm:    ${s.hasTpm ? 'quote included' : 'none (software-only measurement)'}`,
         ].join('\n'),
     );
+    return 0;
   },
 };
