@@ -42,6 +42,9 @@ const REFUSED = [
   'KEY_KIND_REFUSED',
   'ARTIFACTS_DIFFER',
   'NOT_REPRODUCIBLE',
+  'HASH_MISMATCH',
+  'HASH_REQUIRED',
+  'LOCK_MISMATCH',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */

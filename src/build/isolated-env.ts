@@ -10,6 +10,7 @@ import type { BuildRequirement } from '../chain/types.js';
 import { normalizeName } from '../core/names.js';
 import { run } from '../util/exec.js';
 import type { BuildLog } from './log.js';
+import { buildEnvFailure } from './pip-failure.js';
 import { indexArgs, parsePipReport, pipEnvironment, sha256FromReport } from './pip.js';
 
 export interface IsolatedEnvOptions {
@@ -58,11 +59,7 @@ export class IsolatedEnv {
       { env: pipEnvironment(o.env), timeoutMs: 30 * 60 * 1000, onOutput: (c) => o.log.write(c) },
     );
     if (res.code !== 0) {
-      throw new SealedError('BUILD_ENV_FAILED', `pip could not install the ${what} (${reqs.join(', ')}) from ${o.indexUrl}.`, {
-        tail: o.log.tail(),
-        log: o.log.path,
-        hint: `See ${o.log.path}. Is the index reachable and does it have these packages?`,
-      });
+      throw buildEnvFailure({ what, reqs, indexUrl: o.indexUrl, output: `${res.stdout}\n${res.stderr}`, logPath: o.log.path, tail: o.log.tail() });
     }
     const parsed = parsePipReport(await readFile(report, 'utf8'), `the ${what}`);
     for (const item of parsed.install) {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Output } from './output.js';
 import { makeContext, type Command, type Io, type ParsedArgs } from './command.js';
 import { COMMANDS } from './registry.js';
+import { optionErrorMessage } from './suggest.js';
 import { SealedError, toSealedError } from '../errors.js';
 import { packageRoot } from '../util/paths.js';
 
@@ -122,7 +123,8 @@ function parseCommandArgs(cmd: Command, rest: string[]): ParsedArgs {
   try {
     parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new SealedError('USAGE', `${(e as Error).message}\nusage: sealed ${cmd.usage}`);
+    const words = optionErrorMessage(e, cmd.name, cmd.options, ['json', 'quiet', 'verbose', 'help', 'version', 'home']);
+    throw new SealedError('USAGE', `${words ?? (e as Error).message}\nusage: sealed ${cmd.usage}`);
   }
   const n = parsed.positionals.length;
   if (n < (cmd.minPositionals ?? 0) || n > (cmd.maxPositionals ?? 0)) {

@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { probePython } from '../env/python.js';
 import { withWorkDir } from '../pipeline/workspace.js';
+import { checkIndexReachable } from './reachable.js';
 import { startPipInstall } from './pip-install.js';
 import { resolveWithPip, supportedTags } from './pip-resolve.js';
 import type { InstallOptions, InstallResult } from './types.js';
@@ -13,8 +14,9 @@ import type { InstallOptions, InstallResult } from './types.js';
 export async function installPackages(o: InstallOptions): Promise<InstallResult> {
   const requirements = await Promise.all(o.requirements.map(async (r) => ((await stat(resolve(o.cwd, r)).catch(() => null))?.isFile() ? resolve(o.cwd, r) : r)));
   return withWorkDir(o.home, 'install', async (workDir) => {
+    await checkIndexReachable(o.indexUrl, o.env);
     o.progress('resolving with pip');
-    const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, home: o.home, ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}) });
+    const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, pipArgs: o.pipArgs ?? [], readable: o.pipFiles ?? [], home: o.home, ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}) });
     firstResolution.catch(() => undefined); // awaited by runInstall
     const installer = o.dryRun ? null : startPipInstall(o.python, o.env, join(workDir, 'sealed-wheels.txt'));
     try {

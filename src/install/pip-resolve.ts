@@ -12,6 +12,7 @@ import { run } from '../util/exec.js';
 import { resolveInSandbox } from '../sandbox/resolve.js';
 import { parsePipHashMismatch } from './pip-errors.js';
 import { redactUrl } from '../http/credentials.js';
+import { explainPipFailure, readPipFailure } from '../build/pip-failure.js';
 
 export interface PlannedDist {
   name: string;
@@ -39,11 +40,16 @@ export async function resolveWithPip(opts: {
   /** Sealed's home (kept out of the sandbox pip resolves in: it runs the hooks of the sdists it meets). */
   home?: string;
   sandboxMode?: SandboxKind;
+  /** More of pip's own arguments: -r FILE, -c FILE, --upgrade, --ignore-installed. */
+  pipArgs?: string[];
+  /** The files those arguments make pip read (every requirements and constraints file), for the sandbox. */
+  readable?: string[];
 }): Promise<Resolution> {
   const report = join(opts.workDir, `resolve-report-${(opts.noBinary ?? []).length}.json`);
   const args = ['-m', 'pip', 'install', '--dry-run', '--quiet', '--report', report, '--index-url', opts.indexUrl];
   if (opts.noDeps) args.push('--no-deps');
   if (opts.noBinary?.length) args.push('--no-binary', opts.noBinary.join(','));
+  args.push(...(opts.pipArgs ?? []));
   const res = opts.home
     ? await resolveInSandbox({ ...opts, home: opts.home, args })
     : await run(opts.python, [...args, '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000 });
@@ -59,8 +65,27 @@ export async function resolveWithPip(opts: {
     }
     const tail = (res.stderr || res.stdout).trim().split('\n').slice(-12).join('\n');
     const noPip = /No module named pip/.test(res.stderr);
-    throw new SealedError(noPip ? 'PYTHON_MISSING' : 'PIP_FAILED', noPip ? `${opts.python} has no pip; Sealed resolves with the target environment's own pip.` : `pip could not resolve ${opts.requirements.join(' ')} against ${opts.indexUrl}:\n${tail}`, {
-      hint: noPip ? `Install pip into it (${opts.python} -m ensurepip) or pick another --python.` : 'Check the requirement and that the index has it.',
+    if (noPip) {
+      throw new SealedError('PYTHON_MISSING', `${opts.python} has no pip; Sealed resolves with the target environment's own pip.`, {
+        hint: `Install pip into it (${opts.python} -m ensurepip) or pick another --python.`,
+      });
+    }
+    const output = `${res.stdout}\n${res.stderr}`;
+    // pip's hash-checking mode (a -r file with --hash lines) refused before Sealed could: same codes as Sealed's own check.
+    if (/Hashes are required in --require-hashes mode|DO NOT MATCH THE HASHES/.test(output)) {
+      const mismatch = /DO NOT MATCH THE HASHES/.test(output);
+      throw new SealedError(mismatch ? 'HASH_MISMATCH' : 'HASH_REQUIRED', mismatch ? 'pip found files that do not match the hashes of the requirements file.' : 'pip found requirements without --hash in hash-checking mode (dependencies need them too).', {
+        tail,
+        hint: 'In hash-checking mode every package, dependencies included, is pinned with == and its --hash (pip-compile --generate-hashes writes them).',
+      });
+    }
+    const failure = readPipFailure(output);
+    const { message, hint } = explainPipFailure(failure, `requirements (${opts.requirements.join(' ')})`, opts.indexUrl, null);
+    throw new SealedError(failure.kind === 'unreachable' ? 'INDEX_UNREACHABLE' : 'PIP_FAILED', `${message}${failure.line ? `\npip said: ${failure.line}` : ''}`, {
+      failed_requirement: failure.requirement,
+      quote: failure.line,
+      tail,
+      hint: failure.kind === 'not-found' ? `Check the name and version, and that ${opts.indexUrl} has ${failure.requirement ?? 'it'}.` : hint,
     });
   }
   const parsed = parsePipReport(await readFile(report, 'utf8'), `the resolution of ${opts.requirements.join(' ')}`);
@@ -75,6 +100,25 @@ export async function resolveWithPip(opts: {
     .map((r) => normalizeName(/^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(r.trim())?.[0] ?? r))
     .filter((n) => !planned.has(n));
   return { dists, alreadySatisfied };
+}
+
+export interface SatisfiedSplit {
+  /** Already installed there by Sealed (the registry recorded the installation), with the version recorded. */
+  sealed: { name: string; version: string }[];
+  /** Already installed, and not by Sealed. */
+  notSealed: string[];
+}
+
+/** Splits the requested projects pip left alone by whether the registry recorded Sealed installing them into that environment. */
+export function splitSatisfied(names: string[], installedBySealed: { name: string; version: string }[]): SatisfiedSplit {
+  const recorded = new Map(installedBySealed.map((i) => [normalizeName(i.name), i.version]));
+  const out: SatisfiedSplit = { sealed: [], notSealed: [] };
+  for (const name of new Set(names.map(normalizeName))) {
+    const version = recorded.get(name);
+    if (version === undefined) out.notSealed.push(name);
+    else out.sealed.push({ name, version });
+  }
+  return out;
 }
 
 /** The wheel tags the target interpreter accepts, most preferred first (from its own pip's packaging). */

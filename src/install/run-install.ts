@@ -16,6 +16,8 @@ import { Registry } from '../registry/index.js';
 import { TrustSession } from '../trust/index.js';
 import { openSigner, type Signer } from '../signer/index.js';
 import { findSources } from './find-sources.js';
+import { splitSatisfied } from './pip-resolve.js';
+import { hashFile } from '../util/hash-file.js';
 import { sealDist } from './seal-dist.js';
 import type { EarlyStart, InstallOptions, InstallResult, PackageOutcome } from './types.js';
 
@@ -38,9 +40,11 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     // Likewise the key: unlocked (passphrase, PIN) once, when the first build needs it.
     const signer = () => (opened ??= openSigner({ home: o.home, env: o.env }));
     const { resolution, candidates } = await finding;
+    o.checkSources?.(await Promise.all(resolution.dists.map(async (d) => ({ name: d.name, version: d.version, requested: d.requested, sha256: candidates.get(d.name)?.sha256.toLowerCase() ?? (await hashFile(d.localSdist!)).sha256 }))));
     const tags = await tagsPromise;
     const trust = new TrustSession(registry, effectivePolicy(registry.policy(), o.policy));
-    const result: InstallResult = { prefix: py.prefix, python: o.python, outcomes: [], alreadySatisfied: resolution.alreadySatisfied, installed: false, error: null };
+    const satisfied = splitSatisfied(resolution.alreadySatisfied, registry.installationsFor(py.prefix));
+    const result: InstallResult = { prefix: py.prefix, python: o.python, outcomes: [], alreadySatisfied: satisfied.notSealed, alreadySealed: satisfied.sealed, installed: false, error: null };
 
     // Builds are mostly single-threaded Python: one per core, in pip's order. After the first failure or
     // refusal nothing new starts (what is running finishes and is reported).
@@ -77,6 +81,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     for (const out of accepted) {
       registry.applyVerdict(out.verdict);
       registry.recordInstallation({ prefix: py.prefix, chainHash: out.summary.chainHash, fingerprint: out.summary.fingerprint, python: py.realpath });
+      o.stage?.({ package: `${out.name} ${out.version}`, stage: 'installed', detail: py.prefix });
     }
     result.installed = true;
     return result;

@@ -24,6 +24,7 @@ import { hashFile } from '../util/hash-file.js';
 import { wheelMatchesTags, type PlannedDist } from './pip-resolve.js';
 import type { Action, InstallOptions, PackageOutcome } from './types.js';
 import { attestationPathFor, writeAttestationFile } from '../attest/index.js';
+import { sourceStages } from './stages.js';
 
 export interface DistContext {
   o: InstallOptions;
@@ -54,6 +55,7 @@ export async function sealDist(dist: PlannedDist, candidate: SdistCandidate | nu
   if (c.o.dryRun) return { status: 'planned', name: dist.name, version: dist.version, action: reusable ? 'reuse' : 'build', summary: reusable?.summary ?? null };
 
   // 3. Build.
+  if (reusable) c.o.stage?.({ package: `${dist.name} ${dist.version}`, stage: 'reused', detail: reusable.summary.fingerprint });
   const sealed: Sealed = reusable ? { action: 'reuse', summary: reusable.summary, wheel: reusable.wheel, log: null } : await buildFresh(dist, candidate, c);
 
   // 4. Trust.
@@ -110,6 +112,7 @@ async function buildFresh(dist: PlannedDist, candidate: SdistCandidate | null, c
   const logPath = logPathFor(o.home, `${dist.name}-${dist.version}`);
   return withWorkDir(o.home, dist.name, async (workDir) => {
     const spec = candidate ? { kind: 'index' as const, candidate } : { kind: 'sdist' as const, path: dist.localSdist! };
+    const buildStart = Date.now();
     const built = await sealFromSource(spec, {
       home: o.home,
       python: o.python,
@@ -127,8 +130,11 @@ async function buildFresh(dist: PlannedDist, candidate: SdistCandidate | null, c
       onProgress: (m) => o.progress(`${label}: ${m}`),
       onStage: (s) => o.progress(`${label}: ${s}`),
     });
+    for (const e of sourceStages(label, built.summary.source)) o.stage?.(e);
+    o.stage?.({ package: label, stage: 'built', seconds: (Date.now() - buildStart) / 1000, detail: built.summary.artifact.filename });
     o.progress(`${label}: sealing`);
     const wheel = storeSealed(registry, built);
+    o.stage?.({ package: label, stage: 'sealed', detail: built.summary.fingerprint });
     writeAttestationFile(attestationPathFor(wheel), built.attestation);
     c.trust.remember(built.summary);
     return { action: 'build', summary: built.summary, wheel, log: logPath };

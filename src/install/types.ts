@@ -6,6 +6,8 @@ import type { Roster } from '../policy/index.js';
 import type { SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import type { SandboxKind } from '../sandbox/index.js';
+import type { ResolvedSource } from '../requirements/index.js';
+import type { StageEvent } from './stages.js';
 import type { Verdict } from '../trust/index.js';
 import type { PendingInstall } from './pip-install.js';
 import type { PythonFacts } from '../env/python.js';
@@ -21,6 +23,14 @@ export interface InstallOptions {
   env: NodeJS.ProcessEnv;
   cwd: string;
   tpm: TpmConfig;
+  /** pip's own arguments for the resolution: -r FILE, -c FILE, --upgrade. */
+  pipArgs?: string[];
+  /** The files those arguments make pip read, shown read-only to the sandboxed resolution. */
+  pipFiles?: string[];
+  /** Hash-checking mode and locks: throws for a resolved source the requirements do not allow. */
+  checkSources?: (dists: ResolvedSource[]) => void;
+  /** One event per package stage (fetched, verified, built, sealed, reused, installed). */
+  stage?: (event: StageEvent) => void;
   /** Where backend hooks run (--sandbox; default SEALED_SANDBOX, else bwrap). */
   sandboxMode?: SandboxKind;
   /** Hosts an index page may redirect to (`--allow-redirect`); any other origin is INDEX_REDIRECT. */
@@ -50,6 +60,8 @@ export interface InstallResult {
   python: string;
   outcomes: PackageOutcome[];
   alreadySatisfied: string[];
+  /** Requested, already installed there by Sealed. */
+  alreadySealed: { name: string; version: string }[];
   installed: boolean;
   error: SealedError | null;
 }

@@ -118,6 +118,7 @@ async function fetchCandidate(candidate: SdistCandidate, opts: PrepareOptions): 
     },
     declared: { name: candidate.name, version: candidate.version },
     indexUrl: candidate.indexUrl,
+    newestMtime: unpacked.newestMtime,
   };
 }
 

@@ -19,6 +19,8 @@ export interface ResolveCall {
   home: string;
   workDir: string;
   sandboxMode?: SandboxKind;
+  /** Files pip reads besides local sdists (requirements and constraints files, nested ones too): shown read-only. */
+  readable?: string[];
 }
 
 export async function resolveInSandbox(o: ResolveCall): Promise<RunResult> {
@@ -32,7 +34,7 @@ export async function resolveInSandbox(o: ResolveCall): Promise<RunResult> {
   for (const k of ['PIP_CONFIG_FILE', 'PIP_DISABLE_PIP_VERSION_CHECK', 'PIP_NO_INPUT']) if (pipEnv[k] !== undefined) forced[k] = pipEnv[k];
   return runSandboxed(
     sandbox,
-    { python: o.python, args: [...o.args, '--', ...requirements], env: pipEnv, extraEnv: forced, tree: o.workDir, writable: [], readOnly: files, keepPythonPath: false, network: true },
+    { python: o.python, args: [...o.args, '--', ...requirements], env: pipEnv, extraEnv: forced, tree: o.workDir, writable: [], readOnly: [...files, ...(o.readable ?? [])], keepPythonPath: false, network: true },
     { timeoutMs: 30 * 60 * 1000 },
   );
 }

@@ -8,9 +8,9 @@ import { open as openFd } from 'node:fs/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { extract as tarExtract } from 'tar-stream';
 import yauzl from 'yauzl';
 import { SealedError, isSealedError } from '../errors.js';
+import { BLOCK, ExtendedHeaders, MAX_EXTENDED_HEADER, TarFormatError, dataLength, isZeroBlock, padded, parseHeaderBlock } from './tar.js';
 
 export type EntryKind = 'file' | 'directory' | 'symlink' | 'hardlink' | 'device' | 'fifo' | 'other';
 
@@ -75,70 +75,121 @@ class Budget extends Transform {
   }
 }
 
-function tarKind(type: string | null | undefined): EntryKind {
-  switch (type) {
-    case 'file':
-    case 'contiguous-file':
-      return 'file';
-    case 'directory':
-      return 'directory';
-    case 'symlink':
-      return 'symlink';
-    case 'link':
-      return 'hardlink';
-    case 'character-device':
-    case 'block-device':
-      return 'device';
-    case 'fifo':
-      return 'fifo';
-    default:
-      return 'other';
+function mapArchiveError(e: unknown, path: string): SealedError {
+  if (isSealedError(e)) return e;
+  if (e instanceof TarFormatError) return unsafe(`${path} is refused: ${e.message}.`, { where: path });
+  return unsafe(`${path} is not a readable archive: ${(e as Error).message}.`, { where: path });
+}
+
+/** Exactly-n reads over a stream of chunks. */
+class ByteReader {
+  private chunks: Buffer[] = [];
+  private have = 0;
+  private ended = false;
+  constructor(private readonly source: AsyncIterator<Buffer>) {}
+
+  private async fill(n: number): Promise<void> {
+    while (this.have < n && !this.ended) {
+      const r = await this.source.next();
+      if (r.done) this.ended = true;
+      else if (r.value.length > 0) {
+        this.chunks.push(r.value);
+        this.have += r.value.length;
+      }
+    }
+  }
+
+  /** Up to n bytes at once (fewer only at the end), as one buffer; for headers. */
+  async read(n: number): Promise<Buffer> {
+    await this.fill(n);
+    const take = Math.min(n, this.have);
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const out = all.subarray(0, take);
+    const rest = all.subarray(take);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.have = rest.length;
+    return out;
+  }
+
+  /** The next chunk of at most n bytes, without copying; empty at the end. */
+  async next(n: number): Promise<Buffer> {
+    await this.fill(1);
+    const first = this.chunks[0];
+    if (!first) return Buffer.alloc(0);
+    if (first.length <= n) {
+      this.chunks.shift();
+      this.have -= first.length;
+      return first;
+    }
+    this.chunks[0] = first.subarray(n);
+    this.have -= n;
+    return first.subarray(0, n);
   }
 }
 
-function mapArchiveError(e: unknown, path: string): SealedError {
-  if (isSealedError(e)) return e;
-  return unsafe(`${path} is not a readable archive: ${(e as Error).message}.`, { where: path });
+// After the end-of-archive block: a writer pads to its record size (tarfile and GNU tar: 10 KiB), and
+// nothing else may follow. Reading stops here, so zeros or anything else after the tar cost nothing.
+const MAX_TRAILING = 64 * 1024;
+
+async function checkTrailing(reader: ByteReader): Promise<void> {
+  const tail = await reader.read(MAX_TRAILING + 1);
+  if (tail.length > MAX_TRAILING || !isZeroBlock(tail)) {
+    throw new TarFormatError('data follows the end of the archive (readers that go on past it would see other entries)');
+  }
 }
 
 export async function walkTarGz(path: string, maxDecompressed: number, visit: Visitor): Promise<void> {
   const source = createReadStream(path, { highWaterMark: 1 << 20 });
   const budget = new Budget(maxDecompressed);
-  // Old (v7) tar headers have no magic; tar-stream still checks each header's checksum.
-  const extract = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
-  const flowing = pipeline(source, createGunzip(), budget, extract);
-  flowing.catch(() => undefined); // observed below
-  let failure: unknown = null;
+  const flowing = pipeline(source, createGunzip(), budget);
+  flowing.catch(() => undefined); // its error also ends the reads below
+  const reader = new ByteReader((budget as AsyncIterable<Buffer>)[Symbol.asyncIterator]());
+  const ext = new ExtendedHeaders();
   try {
-    for await (const source of extract) {
-      const entry = source as typeof source & EntryBody; // tar-stream yields Buffers
-      const h = entry.header;
-      await visit(
-        {
-          name: h.name,
-          kind: tarKind(h.type),
-          typeLabel: String(h.type ?? 'unknown'),
-          size: h.size ?? 0,
-          mode: h.mode ?? 0o644,
-          mtime: h.mtime ?? null,
-          linkname: h.linkname ?? null,
-        },
-        async () => entry,
-      );
-      await drain(entry);
+    for (;;) {
+      const block = await reader.read(BLOCK);
+      if (block.length === 0) {
+        // tarfile accepts an archive without its end blocks, but not an extended header without its entry
+        if (ext.pending) throw new TarFormatError('the archive ends after an extended header');
+        break;
+      }
+      if (block.length === BLOCK && isZeroBlock(block)) {
+        if (ext.pending) throw new TarFormatError('the archive ends after an extended header');
+        await checkTrailing(reader);
+        break;
+      }
+      const h = parseHeaderBlock(block);
+      if (h.kind === 'pax' || h.kind === 'pax-global' || h.kind === 'gnu-long-name' || h.kind === 'gnu-long-link') {
+        if (h.size > MAX_EXTENDED_HEADER) throw new TarFormatError(`a ${h.typeLabel} of ${h.size} bytes is larger than ${MAX_EXTENDED_HEADER}`);
+        const data = await reader.read(padded(h.size));
+        if (data.length !== padded(h.size)) throw new TarFormatError('the archive ends inside an extended header');
+        ext.absorb(h, data.subarray(0, h.size));
+        continue;
+      }
+      const e = ext.resolve(h);
+      let left = e.kind === 'file' || e.kind === 'other' ? e.size : dataLength(h);
+      const body = async function* (): AsyncGenerator<Buffer> {
+        while (left > 0) {
+          const chunk = await reader.next(left);
+          if (chunk.length === 0) throw new TarFormatError(`the archive ends inside ${e.name}`);
+          left -= chunk.length;
+          yield chunk;
+        }
+      };
+      const stored = left;
+      await visit({ name: e.name, kind: e.kind, typeLabel: e.typeLabel, size: e.size, mode: e.mode, mtime: e.mtime, linkname: e.linkname }, async () => body());
+      for await (const chunk of body()) void chunk;
+      const pad = padded(stored) - stored;
+      if (pad > 0 && (await reader.read(pad)).length !== pad) throw new TarFormatError(`the archive ends inside ${e.name}`);
     }
   } catch (e) {
-    failure = e;
-  }
-  if (failure) {
     source.destroy();
-    throw mapArchiveError(failure, path);
-  }
-  try {
-    await flowing;
-  } catch (e) {
+    budget.destroy();
     throw mapArchiveError(e, path);
   }
+  // The rest of the stream is not read: stop inflating it.
+  source.destroy();
+  budget.destroy();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,29 +9,42 @@ import { classifySource, logPathFor, publish, sealFromSource, sourceLabel, store
 import { Registry } from '../../registry/index.js';
 import { resolveSandboxMode } from '../../sandbox/index.js';
 import { HttpClient } from '../../http/index.js';
+import { sourceStages } from '../../install/stages.js';
+import { StageLog } from '../progress.js';
+import { REQUIREMENT_OPTIONS } from '../requirement-options.js';
+import { buildWheelhouse } from './build-wheelhouse.js';
+import { SealedError } from '../../errors.js';
+import { Notices } from '../notices.js';
+import { checkPythonPath } from '../python-check.js';
 
 export const command: Command = {
   name: 'build',
-  usage: 'build <sdist | source-dir | name==version> [-o DIR] [--index-url U] [--python P] [--sandbox bwrap|uid|none] [--allow-redirect HOST]... [--json]',
+  usage: 'build <sdist | source-dir | name==version> | -r FILE [-c FILE] | --lock pylock.toml [-o DIR] [--index-url U] [--python P] [--sandbox bwrap|uid|none] [--allow-redirect HOST]... [--json]',
   summary:
     'Builds a wheel with the package\'s real PEP 517 backend in a fresh isolated environment, seals it, writes the wheel, <wheel>.seal.json and <wheel>.intoto.jsonl (the seal as SLSA provenance in DSSE) into DIR (default ./dist) and stores the seal in the registry. Never pins keys.',
-  options: { output: { type: 'string', short: 'o' }, 'index-url': { type: 'string' }, python: { type: 'string' }, sandbox: { type: 'string' }, 'allow-redirect': { type: 'string', multiple: true } },
-  minPositionals: 1,
+  options: { output: { type: 'string', short: 'o' }, 'index-url': { type: 'string' }, python: { type: 'string' }, sandbox: { type: 'string' }, 'allow-redirect': { type: 'string', multiple: true }, ...REQUIREMENT_OPTIONS },
+  minPositionals: 0,
   maxPositionals: 1,
   async run(ctx, args) {
     const out = ctx.out;
     const home = ctx.home();
+    const notices = new Notices(out, home);
     const tpm = tpmConfigFromEnv(ctx.env);
+    if (args.values.requirement || args.values.constraint || args.values.lock) return buildWheelhouse(ctx, args, home);
+    if (args.positionals.length !== 1) throw new SealedError('USAGE', `Name one sdist, source folder or name==version (or -r FILE).\nusage: sealed ${command.usage}`);
     const sandboxMode = resolveSandboxMode(stringOption(args, 'sandbox'), ctx.env);
     const spec = await classifySource(args.positionals[0]!, ctx.cwd);
-    const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, (m) => out.warn(m, 'extra-index'));
+    const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, notices.warn);
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
+    checkPythonPath(python, ctx.cwd);
     const py = await probePython(python);
     const outDir = resolve(ctx.cwd, stringOption(args, 'output') ?? 'dist');
     const label = sourceLabel(spec);
     const logPath = logPathFor(home, label);
 
     const http = new HttpClient({ allowRedirectHosts: listOption(args, 'allow-redirect') });
+    const stage = new StageLog(out, ctx.io.stderr).report;
+    const buildStart = Date.now();
     const result = await withWorkDir(home, 'build', async (workDir) => {
       const built = await sealFromSource(spec, {
         http,
@@ -44,14 +57,18 @@ export const command: Command = {
         tpm,
         sandboxMode,
         log: new BuildLog(logPath),
-        warn: (m) => out.warn(m, m),
+        warn: notices.warn,
         onProgress: (m) => out.progress(m),
         onStage: (s) => out.progress(`${label}: ${s}`),
       });
+      const named = `${built.summary.name} ${built.summary.version}`;
+      for (const e of sourceStages(named, built.summary.source)) stage(e);
+      stage({ package: named, stage: 'built', seconds: (Date.now() - buildStart) / 1000, detail: built.summary.artifact.filename });
       const written = await publish(built, outDir);
       const registry = Registry.open(home);
       try {
         storeSealed(registry, built, written.wheel);
+        stage({ package: named, stage: 'sealed', detail: built.summary.fingerprint });
         const pins = registry.pinsFor(built.summary.name);
         if (pins.length > 0 && !pins.some((p) => p.fingerprint === built.summary.fingerprint)) {
           out.warn(
@@ -91,5 +108,6 @@ export const command: Command = {
           `  tpm:    ${s.hasTpm ? 'quote included' : 'none (software-only measurement)'}`,
         ].join('\n'),
     );
+    return 0;
   },
 };

@@ -1,6 +1,10 @@
 import type { Command } from '../command.js';
 import { boolOption, listOption, stringOption } from '../command.js';
 import { table } from '../output.js';
+import { StageLog } from '../progress.js';
+import { Notices } from '../notices.js';
+import { checkPythonPath } from '../python-check.js';
+import { REQUIREMENT_OPTIONS, requirementInputs } from '../requirement-options.js';
 import { SealedError } from '../../errors.js';
 import { resolveIndexConfig } from '../../index/index.js';
 import { resolvePythonCommand } from '../../env/index.js';
@@ -11,7 +15,7 @@ import { resolveSandboxMode } from '../../sandbox/index.js';
 
 export const command: Command = {
   name: 'install',
-  usage: 'install <req>... [--index-url U] [--python P] [--no-deps] [--dry-run] [--trusted-keys F] [--min-signatures N] [--sandbox bwrap|uid|none] [--allow-redirect HOST]... [--json]',
+  usage: 'install <req>... | -r FILE [-c FILE] [--upgrade] | --lock pylock.toml [--index-url U] [--python P] [--no-deps] [--dry-run] [--trusted-keys F] [--min-signatures N] [--sandbox bwrap|uid|none] [--allow-redirect HOST]... [--json]',
   summary:
     'Resolves with pip, builds every resolved distribution from its verified sdist (or reuses a valid stored seal and wheel), seals it, checks pins and policy, then installs exactly the sealed wheels with pip (--no-index --no-deps, hashes required). Any refusal installs nothing.',
   options: {
@@ -23,8 +27,10 @@ export const command: Command = {
     'min-signatures': { type: 'string' },
     sandbox: { type: 'string' },
     'allow-redirect': { type: 'string', multiple: true },
+    ...REQUIREMENT_OPTIONS,
+    upgrade: { type: 'boolean', short: 'U' },
   },
-  minPositionals: 1,
+  minPositionals: 0,
   maxPositionals: 1000,
   async run(ctx, args) {
     const out = ctx.out;
@@ -34,17 +40,23 @@ export const command: Command = {
     const rosterPath = stringOption(args, 'trusted-keys');
     const trustedKeys = rosterPath ? readTrustedKeysFile(rosterPath, ctx) : undefined;
     const home = ctx.home();
-    const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, (m) => out.warn(m, 'extra-index'));
+    const notices = new Notices(out, home);
+    const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, notices.warn);
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
+    checkPythonPath(python, ctx.cwd);
     const dryRun = boolOption(args, 'dry-run');
     const sandboxMode = resolveSandboxMode(stringOption(args, 'sandbox'), ctx.env);
+    const inputs = requirementInputs(args, ctx.cwd);
 
     const result = await installPackages({
       home,
-      requirements: args.positionals,
+      requirements: inputs.requirements,
+      pipFiles: inputs.files,
+      pipArgs: [...inputs.pipArgs, ...(boolOption(args, 'upgrade') ? ['--upgrade'] : [])],
+      ...(inputs.checkSources ? { checkSources: inputs.checkSources } : {}),
       indexUrl: index.url,
       python,
-      noDeps: boolOption(args, 'no-deps'),
+      noDeps: boolOption(args, 'no-deps') || inputs.noDeps,
       dryRun,
       env: ctx.env,
       cwd: ctx.cwd,
@@ -53,7 +65,8 @@ export const command: Command = {
       allowRedirect: listOption(args, 'allow-redirect'),
       policy: { ...(min !== undefined ? { minSignatures: min } : {}), ...(trustedKeys ? { trustedKeys } : {}) },
       progress: (m) => out.progress(m),
-      warn: (m) => out.warn(m, m),
+      warn: notices.warn,
+      stage: new StageLog(out, ctx.io.stderr).report,
     });
 
     const data = {
@@ -64,6 +77,7 @@ export const command: Command = {
       installed: result.installed,
       packages: result.outcomes.map(describe),
       not_sealed_by_sealed: result.alreadySatisfied,
+      already_sealed: result.alreadySealed,
     };
     const human = () => {
       const rows = result.outcomes.map((p) => {
@@ -71,6 +85,7 @@ export const command: Command = {
         return [p.name, p.version, d.action === 'reuse' ? 'reused seal' : 'built', statusText(p), d.seal ? d.seal.fingerprint.slice(0, 19) + '…' : '-'];
       });
       const lines = [rows.length ? table(['package', 'version', 'action', 'status', 'signer'], rows) : 'nothing to install'];
+      if (result.alreadySealed.length) lines.push(`already installed and sealed by Sealed: ${result.alreadySealed.map((p) => `${p.name} ${p.version}`).join(', ')} (sealed verify checks them)`);
       if (result.alreadySatisfied.length) lines.push(`already installed, not sealed by Sealed: ${result.alreadySatisfied.join(', ')}`);
       if (dryRun) lines.push('dry run: nothing was built or installed');
       else if (result.installed) lines.push(`installed ${result.outcomes.length} sealed wheel(s) into ${result.prefix}`);
