@@ -11,6 +11,8 @@ import { resolveSandboxMode, type SandboxKind } from './mode.js';
 import { runSandboxed } from './run.js';
 import { openSandbox } from './sandbox.js';
 
+const CA_VARS = ['SSL_CERT_FILE', 'SSL_CERT_DIR', 'REQUESTS_CA_BUNDLE'];
+
 export interface ResolveCall {
   python: string;
   args: string[];
@@ -30,11 +32,15 @@ export async function resolveInSandbox(o: ResolveCall): Promise<RunResult> {
   const requirements = o.requirements.map((r) => (local(r) && !isAbsolute(r) ? resolve(r) : r));
   const files = requirements.filter(local);
   const pipEnv = pipEnvironment(o.env);
+  // pip's own harmless settings, and which certificate authorities to trust (a TLS-inspecting proxy's CA
+  // is often named only here). Never PIP_CLIENT_CERT: a client key is a credential the hooks would see.
   const forced: Record<string, string> = {};
-  for (const k of ['PIP_CONFIG_FILE', 'PIP_DISABLE_PIP_VERSION_CHECK', 'PIP_NO_INPUT']) if (pipEnv[k] !== undefined) forced[k] = pipEnv[k];
+  for (const [k, v] of Object.entries(pipEnv)) if (v !== undefined && k.startsWith('PIP_') && k !== 'PIP_CLIENT_CERT') forced[k] = v;
+  for (const k of CA_VARS) if (o.env[k]) forced[k] = o.env[k]!;
+  const caFiles = [forced.PIP_CERT, ...CA_VARS.map((k) => forced[k])].filter((p): p is string => !!p && isAbsolute(p) && existsSync(p));
   return runSandboxed(
     sandbox,
-    { python: o.python, args: [...o.args, '--', ...requirements], env: pipEnv, extraEnv: forced, tree: o.workDir, writable: [], readOnly: [...files, ...(o.readable ?? [])], keepPythonPath: false, network: true },
+    { python: o.python, args: [...o.args, '--', ...requirements], env: pipEnv, extraEnv: forced, tree: o.workDir, writable: [], readOnly: [...files, ...caFiles, ...(o.readable ?? [])], keepPythonPath: false, network: true },
     { timeoutMs: 30 * 60 * 1000 },
   );
 }
