@@ -10,7 +10,8 @@ function policyData(p: PolicySettings): Record<string, unknown> {
   return {
     min_signatures: p.minSignatures,
     trusted_keys: p.trustedKeys ? { source: p.trustedKeys.source, keys: [...p.trustedKeys.keys].map(([fingerprint, public_key]) => ({ fingerprint, public_key })) } : null,
-    same_artifact: p.sameArtifact === true,
+    // Only when set, so the document of a policy without it stays as it was.
+    ...(p.sameArtifact ? { same_artifact: true } : {}),
   };
 }
 
