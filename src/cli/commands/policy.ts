@@ -15,7 +15,8 @@ function policyData(p: PolicySettings): Record<string, unknown> {
     require_sandbox: p.requireSandbox ?? 'none',
     // Only when set, so the document is unchanged for policies that never asked for a key kind.
     ...(p.requireKeyKind ? { require_key_kind: p.requireKeyKind } : {}),
-    same_artifact: p.sameArtifact === true,
+    // Only when set, so the document of a policy without it stays as it was.
+    ...(p.sameArtifact ? { same_artifact: true } : {}),
   };
 }
 
