@@ -32,6 +32,10 @@ const REFUSED = [
   'TPM_FIRMWARE_MISMATCH',
   'SOURCE_HASH_REJECTED',
   'IMPORT_REJECTED',
+  'LOG_INCONSISTENT',
+  'CHECKPOINT_INVALID',
+  'LOG_INCOMPLETE',
+  'CACHE_ENTRY_INVALID',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */
@@ -44,6 +48,8 @@ const USAGE = [
   'KEY_EXISTS',
   'KEY_PERMISSIONS',
   'NOT_FOUND',
+  'CACHE_READ_ONLY',
+  'CACHE_NOT_INITIALIZED',
 ] as const;
 
 /** Exit 3: operational failure. */
@@ -62,6 +68,8 @@ const OPERATIONAL = [
   'TPM_UNAVAILABLE',
   'TPM_ERROR',
   'INTERNAL',
+  'CACHE_UNREACHABLE',
+  'CACHE_BUSY',
 ] as const;
 
 export type RefusalCode = (typeof REFUSED)[number];
