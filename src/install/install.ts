@@ -20,6 +20,7 @@ import type { TpmConfig } from '../tpm/index.js';
 import { hashFile } from '../util/hash-file.js';
 import { resolveWithPip, wheelMatchesTags, type PlannedDist, type Resolution } from './pip-resolve.js';
 import type { EarlyStart } from './start.js';
+import type { CacheSubstituter } from '../cache/substitute.js';
 
 export interface InstallOptions {
   home: string;
@@ -34,9 +35,11 @@ export interface InstallOptions {
   policy: { minSignatures?: number; trustedKeys?: Roster };
   progress: (message: string) => void;
   warn: (message: string) => void;
+  /** `--cache URL`: seals and wheels a shared cache can supply instead of a build (src/cache). */
+  cache?: CacheSubstituter;
 }
 
-export type Action = 'build' | 'reuse';
+export type Action = 'build' | 'reuse' | 'substitute';
 
 const BUILD_CONCURRENCY = Math.max(1, Math.min(4, availableParallelism()));
 
@@ -174,6 +177,7 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
   // The source identity first: the index's listed SHA-256 (fail-closed), or the local file's.
   const sourceSha256 = candidate ? candidate.sha256.toLowerCase() : (await hashFile(dist.localSdist!)).sha256;
 
+  const substituted = o.cache && !o.dryRun ? await o.cache.substitute(registry, dist.name, dist.version, sourceSha256) : null;
   const reusable = await findReusable(registry, dist, sourceSha256, c);
   if (c.o.dryRun) {
     return { ...blank(dist, 'planned'), action: reusable ? 'reuse' : 'build', summary: reusable?.summary ?? null };
@@ -181,7 +185,7 @@ async function processDist(dist: PlannedDist, candidate: SdistCandidate | null, 
 
   let own: { summary: SealSummary; wheel: string; log: string | null; action: Action };
   if (reusable) {
-    own = { summary: reusable.summary, wheel: reusable.wheel, log: null, action: 'reuse' };
+    own = { summary: reusable.summary, wheel: reusable.wheel, log: null, action: substituted?.imported.has(reusable.summary.chainHash) ? 'substitute' : 'reuse' };
   } else {
     const { buildAndSeal, prepareSource } = await import('../pipeline/index.js');
     const logPath = logPathFor(o.home, `${dist.name}-${dist.version}`);

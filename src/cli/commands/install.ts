@@ -10,7 +10,7 @@ import { installPackages, type PackageOutcome } from '../../install/index.js';
 
 export const command: Command = {
   name: 'install',
-  usage: 'install <req>... [--index-url U] [--python P] [--no-deps] [--dry-run] [--trusted-keys F] [--min-signatures N] [--json]',
+  usage: 'install <req>... [--index-url U] [--python P] [--no-deps] [--dry-run] [--trusted-keys F] [--min-signatures N] [--cache URL]... [--push] [--s3-endpoint URL] [--json]',
   summary:
     'Resolves with pip, builds every resolved distribution from its verified sdist (or reuses a valid stored seal and wheel), seals it, checks pins and policy, then installs exactly the sealed wheels with pip (--no-index --no-deps, hashes required). Any refusal installs nothing.',
   options: {
@@ -20,6 +20,9 @@ export const command: Command = {
     'dry-run': { type: 'boolean' },
     'trusted-keys': { type: 'string' },
     'min-signatures': { type: 'string' },
+    cache: { type: 'string', multiple: true },
+    push: { type: 'boolean' },
+    's3-endpoint': { type: 'string' },
   },
   minPositionals: 1,
   maxPositionals: 1000,
@@ -34,6 +37,7 @@ export const command: Command = {
     const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, (m) => out.warn(m, 'extra-index'));
     const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
     const dryRun = boolOption(args, 'dry-run');
+    const cache = await (await import('./install-cache.js')).cacheFor(ctx, args, home);
 
     const result = await installPackages({
       home,
@@ -48,7 +52,9 @@ export const command: Command = {
       policy: { ...(min !== undefined ? { minSignatures: min } : {}), ...(trustedKeys ? { trustedKeys } : {}) },
       progress: (m) => out.progress(m),
       warn: (m) => out.warn(m, m),
-    });
+      ...(cache.substituter ? { cache: cache.substituter } : {}),
+    }).finally(() => cache.substituter?.close());
+    if (cache.push && result.installed) await cache.push(result.outcomes);
 
     const data = {
       prefix: result.prefix,
@@ -60,7 +66,7 @@ export const command: Command = {
       not_sealed_by_sealed: result.alreadySatisfied,
     };
     const human = () => {
-      const rows = result.outcomes.map((p) => [p.name, p.version, p.action === 'reuse' ? 'reused seal' : 'built', statusText(p), p.summary ? p.summary.fingerprint.slice(0, 19) + '…' : '-']);
+      const rows = result.outcomes.map((p) => [p.name, p.version, p.action === 'reuse' ? 'reused seal' : p.action === 'substitute' ? 'from cache' : 'built', statusText(p), p.summary ? p.summary.fingerprint.slice(0, 19) + '…' : '-']);
       const lines = [rows.length ? table(['package', 'version', 'action', 'status', 'signer'], rows) : 'nothing to install'];
       if (result.alreadySatisfied.length) lines.push(`already installed, not sealed by Sealed: ${result.alreadySatisfied.join(', ')}`);
       if (dryRun) lines.push('dry run: nothing was built or installed');
