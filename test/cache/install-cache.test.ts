@@ -85,11 +85,15 @@ describe('sealed install --cache (a substituter on S3)', () => {
     const alice = join(work, 'alice');
     const bob = join(work, 'bob');
     assert.equal((await sealed(alice, 'cache', 'init', URL_)).status, 0);
-    // Both builders build from the sdists and publish what they built, at once.
-    const [a, b] = await Promise.all([install(alice, venv('alice'), '--cache', URL_, '--push', 'demo-app'), install(bob, venv('bob'), '--cache', URL_, '--push', 'demo-app')]);
+    // Both builders build from the sdists, at once: alice publishes with install's --push, bob with cache push
+    // (bob installs without --cache, or his first-use policy would accept alice's seals instead of building).
+    const [a, b] = await Promise.all([install(alice, venv('alice'), '--cache', URL_, '--push', 'demo-app'), install(bob, venv('bob'), 'demo-app')]);
     assert.equal(a.status, 0, a.stderr);
     assert.equal(b.status, 0, b.stderr);
-    assert.ok(a.json.packages.every((p: { action: string }) => p.action === 'build'));
+    assert.ok([...a.json.packages, ...b.json.packages].every((p: { action: string }) => p.action === 'build'));
+    const pushed = await sealed(bob, 'cache', 'push', URL_);
+    assert.equal(pushed.status, 0, pushed.stderr);
+    assert.equal(pushed.json.added.length, 2);
     const keys = await Promise.all([alice, bob].map(async (h) => (await sealed(h, 'key', 'show')).json));
     [aliceFp, bobFp] = keys.map((k) => String(k.fingerprint)) as [string, string];
     roster = join(work, 'roster.txt');
