@@ -173,13 +173,7 @@ export async function checkExtends(store: CacheStore, log: LogId, older: Checkpo
     if (!hashesEqual(newer.root, older.root)) throw refuse('forked (same size, another root)');
     return;
   }
-  let proof: Buffer[];
-  try {
-    proof = await new TileReader(store, log, newer.size).consistencyProof(older.size);
-  } catch (e) {
-    if (e instanceof SealedError && e.code === 'LOG_INCOMPLETE') throw e;
-    throw e;
-  }
+  const proof = await new TileReader(store, log, newer.size).consistencyProof(older.size);
   if (!verifyConsistency(older.size, newer.size, older.root, newer.root, proof)) throw refuse('was rewritten (its new tree does not extend the old one)');
 }
 
@@ -199,8 +193,8 @@ export interface Writer {
 
 /**
  * Appends entries to the log: under the log's lock, reads its right edge, writes the new tiles and
- * bundles, then swaps the checkpoint (If-Match on the one it read). `filter` runs under the lock and
- * drops entries that are already published, so two pushes of one seal add it once.
+ * bundles, then swaps the checkpoint (If-Match on the one it read). `entries` runs under the lock, so
+ * it can drop entries another push published meanwhile: two pushes of one seal add it once.
  */
 export async function appendToLog(
   store: CacheStore,
