@@ -21,6 +21,8 @@ const runs = Number(process.argv[2] ?? 3);
 const SEALS = Number(process.env.SEALED_BENCH_CACHE_SEALS ?? 10_000);
 const work = mkdtempSync(join(tmpdir(), 'sealed-bench-cache-'));
 const moto = await startMoto();
+// The in-process consumer sync (3) reads credentials through the AWS SDK's chain, from this process's environment.
+Object.assign(process.env, moto.env);
 const env = (extra: NodeJS.ProcessEnv = {}) => cleanEnv({ ...moto.env, ...extra });
 const sealed = (...args: string[]) => timeCommand(process.execPath, [cliPath(), '--quiet', ...args], { env: env() });
 
