@@ -45,6 +45,10 @@ const REFUSED = [
   'HASH_MISMATCH',
   'HASH_REQUIRED',
   'LOCK_MISMATCH',
+  'LOG_INCONSISTENT',
+  'CHECKPOINT_INVALID',
+  'LOG_INCOMPLETE',
+  'CACHE_ENTRY_INVALID',
 ] as const;
 
 /** Exit 2: usage error or malformed input. */
@@ -64,6 +68,8 @@ const USAGE = [
   'KEY_PIN_MISSING',
   'KEY_KDF_TOO_WEAK',
   'TOKEN_KEY_NOT_FOUND',
+  'CACHE_READ_ONLY',
+  'CACHE_NOT_INITIALIZED',
 ] as const;
 
 /** Exit 3: operational failure. */
@@ -87,6 +93,8 @@ const OPERATIONAL = [
   'TOKEN_NOT_FOUND',
   'TOKEN_ERROR',
   'INTERNAL',
+  'CACHE_UNREACHABLE',
+  'CACHE_BUSY',
 ] as const;
 
 export type RefusalCode = (typeof REFUSED)[number];

@@ -28,5 +28,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'tpm status', summary: 'whether a TPM is reachable and what a quote would cover', load: async () => (await import('./commands/tpm.js')).status },
   { name: 'compare', summary: 'seals side by side: same source, same artifact, which wheel members and recorded facts differ', load: async () => (await import('./commands/compare.js')).command },
   { name: 'rebuild', summary: 'build a sealed release again from the same source; say whether the wheel is identical', load: async () => (await import('./commands/rebuild.js')).command },
+  { name: 'cache init', summary: 'prepare a shared seal cache (s3://, file://)', load: async () => (await import('./commands/cache.js')).init },
+  { name: 'cache push', summary: 'publish your seals and wheels to a cache and its transparency log', load: async () => (await import('./commands/cache.js')).push },
+  { name: 'cache verify', summary: 'audit a cache: checkpoints, consistency, inclusion, seals, wheels', load: async () => (await import('./commands/cache.js')).verify },
   { name: 'backend-build', summary: '(used by the sealed-backend PEP 517 shim) build and seal one wheel', load: async () => (await import('./commands/backend-build.js')).command },
 ];

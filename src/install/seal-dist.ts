@@ -50,15 +50,20 @@ export async function sealDist(dist: PlannedDist, candidate: SdistCandidate | nu
   // 1. The source identity first: the index's listed SHA-256 (fail-closed), or the local file's.
   const sourceSha256 = candidate ? candidate.sha256.toLowerCase() : (await hashFile(dist.localSdist!)).sha256;
 
-  // 2. Reuse.
+  // 2. Substitution (--cache): the cache's seals for this source are verified and imported as evidence, then
+  //    judged by the same reuse rule as seals made here.
+  const substituted = c.o.cache && !c.o.dryRun ? await c.o.cache.substitute(c.registry, dist.name, dist.version, sourceSha256) : null;
+
+  // 3. Reuse.
   const reusable = findReusable(dist, sourceSha256, c);
   if (c.o.dryRun) return { status: 'planned', name: dist.name, version: dist.version, action: reusable ? 'reuse' : 'build', summary: reusable?.summary ?? null };
 
-  // 3. Build.
+  // 4. Build.
+  const reuseAction: Action = reusable && substituted?.imported.has(reusable.summary.chainHash) ? 'substitute' : 'reuse';
   if (reusable) c.o.stage?.({ package: `${dist.name} ${dist.version}`, stage: 'reused', detail: reusable.summary.fingerprint });
-  const sealed: Sealed = reusable ? { action: 'reuse', summary: reusable.summary, wheel: reusable.wheel, log: null } : await buildFresh(dist, candidate, c);
+  const sealed: Sealed = reusable ? { action: reuseAction, summary: reusable.summary, wheel: reusable.wheel, log: null } : await buildFresh(dist, candidate, c);
 
-  // 4. Trust.
+  // 5. Trust.
   const verdict = reusable?.verdict ?? c.trust.evaluate(sealed.summary, 'install', sourceSha256);
   const shared = verdict.accepted ? null : sharedInstead(verdict, sealed, sourceSha256, c);
   const chosen = shared ?? { ...sealed, verdict };

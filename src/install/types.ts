@@ -6,6 +6,7 @@ import type { Roster } from '../policy/index.js';
 import type { SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import type { SandboxKind } from '../sandbox/index.js';
+import type { CacheSubstituter } from '../cache/substitute.js';
 import type { ResolvedSource } from '../requirements/index.js';
 import type { StageEvent } from './stages.js';
 import type { Verdict } from '../trust/index.js';
@@ -23,6 +24,8 @@ export interface InstallOptions {
   env: NodeJS.ProcessEnv;
   cwd: string;
   tpm: TpmConfig;
+  /** `--cache URL`: seals and wheels a shared cache can supply instead of a build (src/cache). */
+  cache?: CacheSubstituter;
   /** pip's own arguments for the resolution: -r FILE, -c FILE, --upgrade. */
   pipArgs?: string[];
   /** The files those arguments make pip read, shown read-only to the sandboxed resolution. */
@@ -40,7 +43,7 @@ export interface InstallOptions {
   warn: (message: string) => void;
 }
 
-export type Action = 'build' | 'reuse';
+export type Action = 'build' | 'reuse' | 'substitute';
 
 /** The result for one resolved distribution. */
 export type PackageOutcome =

@@ -15,7 +15,7 @@ import { resolveSandboxMode } from '../../sandbox/index.js';
 
 export const command: Command = {
   name: 'install',
-  usage: 'install <req>... | -r FILE [-c FILE] [--upgrade] | --lock pylock.toml [--index-url U] [--python P] [--no-deps] [--dry-run] [--trusted-keys F] [--min-signatures N] [--sandbox bwrap|uid|none] [--allow-redirect HOST]... [--json]',
+  usage: 'install <req>... | -r FILE [-c FILE] [--upgrade] | --lock pylock.toml [--index-url U] [--python P] [--no-deps] [--dry-run] [--trusted-keys F] [--min-signatures N] [--sandbox bwrap|uid|none] [--allow-redirect HOST]... [--cache URL]... [--push] [--s3-endpoint URL] [--json]',
   summary:
     'Resolves with pip, builds every resolved distribution from its verified sdist (or reuses a valid stored seal and wheel), seals it, checks pins and policy, then installs exactly the sealed wheels with pip (--no-index --no-deps, hashes required). Any refusal installs nothing.',
   options: {
@@ -29,6 +29,9 @@ export const command: Command = {
     'allow-redirect': { type: 'string', multiple: true },
     ...REQUIREMENT_OPTIONS,
     upgrade: { type: 'boolean', short: 'U' },
+    cache: { type: 'string', multiple: true },
+    push: { type: 'boolean' },
+    's3-endpoint': { type: 'string' },
   },
   minPositionals: 0,
   maxPositionals: 1000,
@@ -47,6 +50,7 @@ export const command: Command = {
     const dryRun = boolOption(args, 'dry-run');
     const sandboxMode = resolveSandboxMode(stringOption(args, 'sandbox'), ctx.env);
     const inputs = requirementInputs(args, ctx.cwd);
+    const cache = await (await import('./install-cache.js')).cacheFor(ctx, args, home);
 
     const result = await installPackages({
       home,
@@ -67,7 +71,9 @@ export const command: Command = {
       progress: (m) => out.progress(m),
       warn: notices.warn,
       stage: new StageLog(out, ctx.io.stderr).report,
-    });
+      ...(cache.substituter ? { cache: cache.substituter } : {}),
+    }).finally(() => cache.substituter?.close());
+    if (cache.push && result.installed) await cache.push(result.outcomes);
 
     const data = {
       prefix: result.prefix,
@@ -82,7 +88,7 @@ export const command: Command = {
     const human = () => {
       const rows = result.outcomes.map((p) => {
         const d = describe(p);
-        return [p.name, p.version, d.action === 'reuse' ? 'reused seal' : 'built', statusText(p), d.seal ? d.seal.fingerprint.slice(0, 19) + '…' : '-'];
+        return [p.name, p.version, d.action === 'reuse' ? 'reused seal' : d.action === 'substitute' ? 'from cache' : 'built', statusText(p), d.seal ? d.seal.fingerprint.slice(0, 19) + '…' : '-'];
       });
       const lines = [rows.length ? table(['package', 'version', 'action', 'status', 'signer'], rows) : 'nothing to install'];
       if (result.alreadySealed.length) lines.push(`already installed and sealed by Sealed: ${result.alreadySealed.map((p) => `${p.name} ${p.version}`).join(', ')} (sealed verify checks them)`);

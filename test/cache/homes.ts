@@ -1,0 +1,56 @@
+// Builder homes for the cache tests: a SEALED_HOME with a fixed-seed key and valid seals whose wheels
+// (small, made-up bytes) are in its wheel store, so pushes carry real seals and real wheel hashes.
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { Registry } from '../../src/registry/index.js';
+import { makeSeal, testKey, wheelFilename } from '../helpers/seals.js';
+
+export interface BuilderHome {
+  home: string;
+  label: string;
+  publicKeyHex: string;
+  fingerprintHex: string;
+}
+
+function seedHex(label: string): string {
+  return createHash('sha256').update(`sealed-test-key:${label}`).digest('hex');
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `sealed-cache-${prefix}-`));
+}
+
+/** A home whose key is testKey(label), holding one seal per spec (name, version, build). */
+export function builderHome(label: string, specs: { name: string; version: string; build?: number }[], dir = tempDir(label)): BuilderHome {
+  const home = join(dir, 'home');
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  writeFileSync(join(home, 'key.ed25519'), `${seedHex(label)}\n`, { mode: 0o600 });
+  const key = testKey(label);
+  const reg = Registry.open(home);
+  try {
+    for (const s of specs) {
+      const wheel = Buffer.from(`wheel bytes of ${s.name} ${s.version} build ${s.build ?? 0} by ${label}`);
+      const sha = createHash('sha256').update(wheel).digest('hex');
+      const seal = makeSeal({ key, name: s.name, version: s.version, build: `${label}-${s.build ?? 0}`, artifactSha256: sha, artifactSize: wheel.length });
+      const wheelDir = join(dir, 'wheels', sha);
+      mkdirSync(wheelDir, { recursive: true });
+      const wheelFile = join(wheelDir, wheelFilename(s.name, s.version));
+      writeFileSync(wheelFile, wheel);
+      reg.storeSeal(seal);
+      reg.storeWheel(wheelFile, sha);
+    }
+  } finally {
+    reg.close();
+  }
+  const fingerprintHex = createHash('sha256').update(key.publicKey).digest('hex');
+  return { home, label, publicKeyHex: key.publicKey.toString('hex'), fingerprintHex };
+}
+
+/** An empty home (a consumer). */
+export function emptyHome(label: string): string {
+  const home = join(tempDir(label), 'home');
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  return home;
+}
