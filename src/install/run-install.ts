@@ -98,5 +98,6 @@ function effectivePolicy(stored: PolicySettings, override: InstallOptions['polic
     trustedKeys: override.trustedKeys ?? stored.trustedKeys,
     ...(stored.requireSandbox ? { requireSandbox: stored.requireSandbox } : {}),
     requireKeyKind: stored.requireKeyKind ?? null,
+    ...(stored.sameArtifact ? { sameArtifact: true } : {}),
   };
 }

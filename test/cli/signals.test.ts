@@ -62,22 +62,24 @@ async function until<T>(what: string, fn: () => T | null | undefined, ms = 240_0
 
 async function interruptBuild(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
   const home = tempDir('sig');
+  // Work folders live in the system's temporary folder (never under SEALED_HOME): this run's own.
+  const tmp = tempDir('sig-tmp');
   const child = spawn(process.execPath, [cliPath(), '--home', home, 'build', slowProject(), '-o', join(tempDir('sig'), 'out'), '--python', 'python3'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SEALED_TPM: 'off', NO_COLOR: '1', PIP_CONFIG_FILE: '/dev/null' },
+    env: { ...process.env, SEALED_TPM: 'off', NO_COLOR: '1', PIP_CONFIG_FILE: '/dev/null', TMPDIR: tmp },
   });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const compiler = await until('the backend to start its compiler', () => descendantsOf(child.pid!).find((p) => cmdline(p).startsWith('sleep 313')));
-  const workDirs = readdirSync(join(home, 'tmp'));
+  const workDirs = readdirSync(tmp);
   assert.equal(workDirs.length, 1, 'the run has its work folder');
   const backend = descendantsOf(child.pid!).filter((p) => p !== compiler);
   process.kill(child.pid!, signal); // to Sealed alone, not its process group
   const code = await exited;
   assert.equal(code, signal === 'SIGINT' ? 130 : 143, stderr);
   await until('the compiler and backend to stop', () => ![compiler, ...backend].some(alive) || null, 10_000);
-  assert.deepEqual(readdirSync(join(home, 'tmp')), [], 'the work folder (and its downloads) is gone');
+  assert.deepEqual(readdirSync(tmp), [], 'the work folder (and its downloads) is gone');
   assert.match(stderr, /interrupted/);
 }
 

@@ -12,7 +12,8 @@ function policyData(p: PolicySettings): Record<string, unknown> {
   return {
     min_signatures: p.minSignatures,
     trusted_keys: p.trustedKeys ? { source: p.trustedKeys.source, keys: [...p.trustedKeys.keys].map(([fingerprint, public_key]) => ({ fingerprint, public_key })) } : null,
-    require_sandbox: p.requireSandbox ?? 'none',
+    // Only when set, so the document is unchanged for policies that never asked for a sandbox.
+    ...(p.requireSandbox ? { require_sandbox: p.requireSandbox } : {}),
     // Only when set, so the document is unchanged for policies that never asked for a key kind.
     ...(p.requireKeyKind ? { require_key_kind: p.requireKeyKind } : {}),
     // Only when set, so the document of a policy without it stays as it was.
