@@ -30,7 +30,7 @@ export async function findSources(
   const noBinary: string[] = [];
   for (let round = 0; ; round++) {
     if (round > 0) o.progress(`resolving again with sdists only for ${noBinary.join(', ')}`);
-    const resolution = round === 0 ? await first : await resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, noBinary, pipArgs: o.pipArgs ?? [], readable: o.pipFiles ?? [], home: o.home, ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}) });
+    const resolution = round === 0 ? await first : await resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, noBinary, pipArgs: o.pipArgs ?? [], readable: o.pipFiles ?? [], hashChecking: (o.pipArgs ?? []).length > 0 && o.checkSources !== undefined, home: o.home, ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}) });
     const pythonVersion = (await python).version;
     const candidates = new Map<string, SdistCandidate>();
     const wheelOnly: string[] = [];

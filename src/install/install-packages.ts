@@ -16,7 +16,7 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
   return withWorkDir(o.home, 'install', async (workDir) => {
     await checkIndexReachable(o.indexUrl, o.env);
     o.progress('resolving with pip');
-    const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, pipArgs: o.pipArgs ?? [], readable: o.pipFiles ?? [], home: o.home, ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}) });
+    const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, pipArgs: o.pipArgs ?? [], readable: o.pipFiles ?? [], hashChecking: (o.pipArgs ?? []).length > 0 && o.checkSources !== undefined, home: o.home, ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}) });
     firstResolution.catch(() => undefined); // awaited by runInstall
     const installer = o.dryRun ? null : startPipInstall(o.python, o.env, join(workDir, 'sealed-wheels.txt'));
     try {

@@ -42,6 +42,8 @@ export async function resolveWithPip(opts: {
   sandboxMode?: SandboxKind;
   /** More of pip's own arguments: -r FILE, -c FILE, --upgrade, --ignore-installed. */
   pipArgs?: string[];
+  /** The requirements files carry --hash lines: pip checks the files' hashes, not the index's. */
+  hashChecking?: boolean;
   /** The files those arguments make pip read (every requirements and constraints file), for the sandbox. */
   readable?: string[];
 }): Promise<Resolution> {
@@ -54,7 +56,9 @@ export async function resolveWithPip(opts: {
     ? await resolveInSandbox({ ...opts, home: opts.home, args })
     : await run(opts.python, [...args, '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000 });
   if (res.code !== 0) {
-    const mismatch = parsePipHashMismatch(`${res.stderr}\n${res.stdout}`);
+    // In hash-checking mode (a requirements file with --hash lines) pip compares with the file's hashes,
+    // not the index's: that refusal is HASH_MISMATCH, below.
+    const mismatch = opts.hashChecking ? null : parsePipHashMismatch(`${res.stderr}\n${res.stdout}`);
     if (mismatch) {
       throw new SealedError('DIGEST_MISMATCH', `${mismatch.url ? mismatch.url.split('/').pop() : 'An sdist'} does not match the sha256 the index lists for it (pip checked it while resolving); nothing was built or installed.`, {
         expected: mismatch.expected,
