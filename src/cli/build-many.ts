@@ -49,6 +49,7 @@ export async function buildMany(o: {
       workDir,
       pipArgs: [...o.inputs.pipArgs, '--ignore-installed'],
       readable: o.inputs.files,
+      hashChecking: o.inputs.pipArgs.length > 0 && o.inputs.checkSources !== undefined,
       home: o.home,
     });
     const candidates = new Map<string, SdistCandidate>();
