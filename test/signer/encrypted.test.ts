@@ -246,7 +246,8 @@ describe('the build backend and the key', () => {
     writeFileSync(join(project, 'setup.py'), 'import os\nopen("demo_envdump/seen.py", "w").write("ENV = " + repr(dict(os.environ)))\nfrom setuptools import setup\nsetup()\n');
     const res = await sealed(home, ['build', project, '-o', join(home, 'out'), '--index-url', index.url], {
       SEALED_KEY_PASSPHRASE: 'correct horse battery staple',
-      CANARY_VARIABLE: 'the-canary-sings',
+      // A build-affecting variable: the sandbox passes these (and only these) to the backend.
+      CFLAGS: '-DCANARY=the-canary-sings',
     });
     assert.equal(res.status, 0, res.stderr);
     const seen = execFileSync('python3', ['-c', 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read("demo_envdump/seen.py").decode())', res.json.wheel], { encoding: 'utf8' });

@@ -46,13 +46,14 @@ describe('trust: evaluate', () => {
     assert.equal(v.decision.results.length, 2, 'the candidate, also among the seals, is given to the policy once');
   });
 
-  it("when the policy is met by other keys' seals but the candidate's key is not pinned, refuses the candidate (UNTRUSTED_SIGNER)", () => {
+  it("when the policy is met by other keys' seals but the candidate's key is not pinned, refuses the candidate as a changed key (KEY_CHANGED)", () => {
     // Without the candidate check the decision alone accepts: alice (pinned) sealed this version.
     const v = evaluate(input(ev('mallory'), { seals: [ev('alice')], pinned: ['alice'] }));
     assert.equal(v.decision.accepted, true);
     assert.equal(v.accepted, false);
-    assert.equal(v.error?.code, 'UNTRUSTED_SIGNER');
-    assert.deepEqual(v.error?.details.expected, [fp('alice')]);
+    // A key rotation with the pinned key's older seal still stored says so, with the revoke hint (#15).
+    assert.equal(v.error?.code, 'KEY_CHANGED');
+    assert.match(v.error?.message ?? '', new RegExp(fp('alice').replace(/[:]/g, '.')));
   });
 
   it('when checking an installed package whose key was revoked, names the revocation (REVOKED_KEY)', () => {
@@ -91,12 +92,12 @@ describe('trust: reevaluate (inside the registry transaction)', () => {
     assert.equal(fresh.error?.code, 'KEY_CHANGED');
   });
 
-  it('when another key now counts but not the candidate, refuses as the first verdict would (UNTRUSTED_SIGNER)', () => {
+  it('when another key now counts but not the candidate, refuses as the first verdict would (KEY_CHANGED)', () => {
     const stale = evaluate(input(ev('alice'), { seals: [ev('bob')] }));
     assert.equal(stale.accepted, true);
     const fresh = reevaluate(stale, { pins: [{ fingerprint: fp('bob'), publicKey: pk('bob') }], revoked: new Set() });
     assert.equal(fresh.decision.accepted, true);
-    assert.equal(fresh.error?.code, 'UNTRUSTED_SIGNER');
+    assert.equal(fresh.error?.code, 'KEY_CHANGED');
   });
 
   it('when nothing changed, accepts with the same pins', () => {
