@@ -104,8 +104,8 @@ describe('policy --same-artifact, end to end', () => {
     const frank = join(work, 'frank');
     const grace = join(work, 'grace');
     const mine = await build(erin, 'demo-stamp==1.0.0'); // time and random: a wheel only erin built
-    const f = await build(frank, 'demo-stamp==1.0.0', { DEMO_STAMP: 'agreed' });
-    const g = await build(grace, 'demo-stamp==1.0.0', { DEMO_STAMP: 'agreed' });
+    const f = await build(frank, 'demo-stamp==1.0.0', { SETUPTOOLS_DEMO_STAMP: 'agreed' });
+    const g = await build(grace, 'demo-stamp==1.0.0', { SETUPTOOLS_DEMO_STAMP: 'agreed' });
     assert.equal(f.artifact.sha256, g.artifact.sha256);
     assert.notEqual(mine.artifact.sha256, f.artifact.sha256);
     await share(frank, erin, 'demo-stamp');

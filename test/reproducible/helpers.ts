@@ -1,6 +1,6 @@
 // Shared by the reproducibility tests: a CLI run under a chosen umask (a child inherits its umask, so a
 // shell sets it and then execs node), and a fixture whose in-tree backend embeds the build time and a
-// random number unless DEMO_STAMP fixes the value.
+// random number unless SETUPTOOLS_DEMO_STAMP fixes the value.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -48,7 +48,7 @@ def get_requires_for_build_wheel(config_settings=None):
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     # The time and a random number: what a backend that is not reproducible embeds.
-    stamp = os.environ.get("DEMO_STAMP") or "%d %r" % (time.time_ns(), random.random())
+    stamp = os.environ.get("SETUPTOOLS_DEMO_STAMP") or "%d %r" % (time.time_ns(), random.random())
     files = [
         (NAME + "/__init__.py", 'VALUE = "demo-stamp"\\n'),
         (NAME + "/stamp.py", "BUILT = %r\\n" % stamp),
