@@ -91,7 +91,8 @@ export class CacheSubstituter {
           });
         }
         if (entry.source_sha256 !== sourceSha256) return null; // sealed from another source: no evidence for this one
-        if (registry.hasSeal(entry.chain_hash)) return null;
+        // Seals are one chain hash signed by one key: another signer's copy of this chain must not hide this one.
+        if (registry.hasSeal(entry.chain_hash, `sha256:${listing.log}`)) return null;
         const seal = await checkSealObject(cache.store, entry, listing.log);
         const wheel = await checkWheelObject(cache.store, entry);
         return { seal, entry, wheel, url: cache.store.url };
