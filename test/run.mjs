@@ -24,6 +24,11 @@ const { ensureWheelhouse } = await import('../dist/test/helpers/wheelhouse.js');
 ensureWheelhouse();
 const filter = process.env.SEALED_TEST_FILTER;
 const files = collect(testsDir).filter((f) => !filter || f.includes(filter)).sort();
+// With no file named, node --test would search the whole tree (helpers included) instead of running nothing.
+if (files.length === 0) {
+  console.error(`no test file matches SEALED_TEST_FILTER=${JSON.stringify(filter)}`);
+  process.exit(2);
+}
 // The tests marked as needing the network (real PyPI) run by default, as in CI; SEALED_TEST_NETWORK=0 leaves them out offline.
 const env = { ...process.env, SEALED_TEST_NETWORK: process.env.SEALED_TEST_NETWORK ?? '1' };
 const node = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
