@@ -11,20 +11,32 @@ import { parseSeal, verifySeal } from '../seal/index.js';
 import { TrustSession } from '../trust/index.js';
 import { checkInstalledFiles } from './installed-files.js';
 
-export interface PackageCheck {
-  name: string;
-  version: string;
-  ok: boolean;
-  fingerprint: string | null;
-  checks: { seal: boolean; trust: boolean; wheel: boolean; files: boolean };
-  files: { checked: number; changed: string[]; missing: string[]; added: string[] };
-  error: SealedError | null;
+/** The checks in the order they run; a package that fails one is not checked further. */
+export const VERIFY_STAGES = ['seal', 'trust', 'wheel', 'files'] as const;
+export type VerifyStage = (typeof VERIFY_STAGES)[number];
+
+export interface FileCounts {
+  checked: number;
+  changed: string[];
+  missing: string[];
+  added: string[];
 }
+
+/** One installed package's verdict: passed every stage, or failed at one with the reason. */
+export type PackageCheck =
+  | { ok: true; name: string; version: string; fingerprint: string; files: FileCounts }
+  | { ok: false; name: string; version: string; failedAt: VerifyStage; fingerprint: string | null; files: FileCounts | null; error: SealedError };
 
 export interface VerifyResult {
   prefix: string;
   packages: PackageCheck[];
   ok: boolean;
+}
+
+/** Which stages passed: every one before the stage that failed. */
+export function stagesPassed(check: PackageCheck): Record<VerifyStage, boolean> {
+  const upTo = check.ok ? VERIFY_STAGES.length : VERIFY_STAGES.indexOf(check.failedAt);
+  return Object.fromEntries(VERIFY_STAGES.map((stage, i) => [stage, i < upTo])) as Record<VerifyStage, boolean>;
 }
 
 export async function verifyInstalled(o: { home: string; python: string; names: string[] }): Promise<VerifyResult> {
@@ -47,49 +59,42 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
     }
     const targets = [...latest.values()].filter((i) => wanted.length === 0 || wanted.includes(i.name)).sort((a, b) => a.name.localeCompare(b.name));
     const trust = new TrustSession(registry, registry.policy());
-    const packages: PackageCheck[] = [];
+    const checks = new Map<string, PackageCheck>();
+    const failed = (inst: { name: string; version: string }, failedAt: VerifyStage, e: unknown, fingerprint: string | null, files: FileCounts | null = null): PackageCheck =>
+      ({ ok: false, name: inst.name, version: inst.version, failedAt, fingerprint, files, error: toSealedError(e) });
     // Installed files are checked against the stored wheel, once its seal, trust and hash have passed.
-    const withWheel: { inst: (typeof targets)[number]; check: PackageCheck; wheel: string }[] = [];
+    const withWheel: { inst: (typeof targets)[number]; fingerprint: string; wheel: string }[] = [];
     for (const inst of targets) {
-      const check: PackageCheck = {
-        name: inst.name,
-        version: inst.version,
-        ok: false,
-        fingerprint: null,
-        checks: { seal: false, trust: false, wheel: false, files: false },
-        files: { checked: 0, changed: [], missing: [], added: [] },
-        error: null,
-      };
+      let stage: VerifyStage = 'seal';
+      let fingerprint: string | null = null;
       try {
         const text = registry.sealText(inst.chainHash, inst.fingerprint);
         if (!text) throw new SealedError('SEAL_MISMATCH', `The seal ${inst.chainHash} of ${inst.name} is no longer in the registry.`);
         const summary = verifySeal(parseSeal(text, `the stored seal of ${inst.name}`));
-        check.fingerprint = summary.fingerprint;
-        check.checks.seal = true;
+        fingerprint = summary.fingerprint;
 
+        stage = 'trust';
         trust.remember(summary);
         const verdict = trust.evaluate(summary, 'installed');
         if (!verdict.accepted) throw verdict.error;
-        check.checks.trust = true;
 
         // wheelPath() re-hashes the stored wheel against the sealed SHA-256 (ARTIFACT_MISMATCH when changed).
+        stage = 'wheel';
         const wheel = registry.wheelPath(summary.artifact.sha256, summary.artifact.filename);
         if (!wheel) throw new SealedError('ARTIFACT_MISSING', `The stored wheel ${summary.artifact.filename} is missing from the wheel store.`);
-        check.checks.wheel = true;
-        withWheel.push({ inst, check, wheel });
+        withWheel.push({ inst, fingerprint: summary.fingerprint, wheel });
       } catch (e) {
-        check.error = toSealedError(e);
+        checks.set(inst.name, failed(inst, stage, e, fingerprint));
       }
-      packages.push(check);
     }
     const onDisk = await checkInstalledFiles(o.python, withWheel.map((w) => ({ name: w.inst.name, wheel: w.wheel })));
-    for (const { inst, check } of withWheel) {
+    for (const { inst, fingerprint } of withWheel) {
+      const found = onDisk.get(inst.name);
+      const files: FileCounts | null = found ? { checked: found.checked, changed: found.changed, missing: found.missing, added: found.added } : null;
       try {
-        const files = onDisk.get(inst.name);
-        if (!files) throw new SealedError('INSTALLED_FILE_MISMATCH', `${inst.name} is no longer installed in ${py.prefix}.`);
-        check.files = { checked: files.checked, changed: files.changed, missing: files.missing, added: files.added };
-        if (!sameVersion(files.version, inst.version)) {
-          throw new SealedError('INSTALLED_FILE_MISMATCH', `${inst.name} ${files.version} is installed, but Sealed installed ${inst.version}.`, { expected: inst.version, found: files.version });
+        if (!found || !files) throw new SealedError('INSTALLED_FILE_MISMATCH', `${inst.name} is no longer installed in ${py.prefix}.`);
+        if (!sameVersion(found.version, inst.version)) {
+          throw new SealedError('INSTALLED_FILE_MISMATCH', `${inst.name} ${found.version} is installed, but Sealed installed ${inst.version}.`, { expected: inst.version, found: found.version });
         }
         const bad = [...files.changed.map((f) => `changed: ${f}`), ...files.missing.map((f) => `missing: ${f}`), ...files.added.map((f) => `added: ${f}`)];
         if (bad.length > 0) {
@@ -98,12 +103,12 @@ export async function verifyInstalled(o: { home: string; python: string; names: 
             hint: `Remove it (\`${o.python} -m pip uninstall -y ${inst.name}\`) and install it again with \`sealed install --python ${o.python} ${inst.name}==${inst.version}\`.`,
           });
         }
-        check.checks.files = true;
-        check.ok = true;
+        checks.set(inst.name, { ok: true, name: inst.name, version: inst.version, fingerprint, files });
       } catch (e) {
-        check.error = toSealedError(e);
+        checks.set(inst.name, failed(inst, 'files', e, fingerprint, files));
       }
     }
+    const packages = targets.map((inst) => checks.get(inst.name)!);
     return { prefix: py.prefix, packages, ok: packages.every((p) => p.ok) };
   } finally {
     registry.close();

@@ -3,7 +3,10 @@ import { stringOption } from '../command.js';
 import { table } from '../output.js';
 import { SealedError } from '../../errors.js';
 import { resolvePythonCommand } from '../../env/index.js';
-import { verifyInstalled } from '../../install/index.js';
+import { stagesPassed, verifyInstalled } from '../../install/index.js';
+
+// The JSON shape predates the tagged result: a package that failed before its files were read shows zero counts.
+const NO_FILES_CHECKED = { checked: 0, changed: [], missing: [], added: [] };
 
 export const command: Command = {
   name: 'verify',
@@ -17,17 +20,26 @@ export const command: Command = {
     const result = await verifyInstalled({ home: ctx.home(), python, names: args.positionals });
     const data = {
       prefix: result.prefix,
-      packages: result.packages.map((p) => ({ name: p.name, version: p.version, ok: p.ok, signer: p.fingerprint, checks: p.checks, files: p.files, error: p.error?.toJSON() ?? null })),
+      packages: result.packages.map((p) => ({
+        name: p.name,
+        version: p.version,
+        ok: p.ok,
+        signer: p.fingerprint,
+        checks: stagesPassed(p),
+        files: p.files ?? NO_FILES_CHECKED,
+        error: p.ok ? null : p.error.toJSON(),
+      })),
     };
     const human = () => {
       if (result.packages.length === 0) return `Sealed installed nothing into ${result.prefix}.`;
-      const rows = result.packages.map((p) => [p.name, p.version, p.ok ? 'ok' : `FAILED ${p.error?.code ?? ''}`, p.ok ? `${p.files.checked} files` : p.error?.message ?? '']);
+      const rows = result.packages.map((p) => [p.name, p.version, p.ok ? 'ok' : `FAILED ${p.error.code}`, p.ok ? `${p.files.checked} files` : p.error.message]);
       return table(['package', 'version', 'result', 'detail'], rows);
     };
     if (!result.ok) {
-      const first = result.packages.find((p) => !p.ok)!;
+      const failures = result.packages.filter((p) => !p.ok);
+      const first = failures[0]!;
       if (!ctx.out.json) ctx.out.info(human());
-      const err = new SealedError(first.error!.code, `${result.packages.filter((p) => !p.ok).length} of ${result.packages.length} package(s) failed verification; first: ${first.error!.message}`, first.error!.details);
+      const err = new SealedError(first.error.code, `${failures.length} of ${result.packages.length} package(s) failed verification; first: ${first.error.message}`, first.error.details);
       ctx.out.failure(err, ctx.out.json ? data : {});
       return err.exitCode;
     }
