@@ -199,7 +199,7 @@ describe('when sealed build builds attrs from PyPI (network)', { skip: !network 
     assert.equal(sdist.annotations.index_sha256, listed);
     assertRequirements(statement, seal);
     const build = recordBody(seal, 'build') as BuildBody;
-    assert.ok(build.requirements.every((r) => r.sha256 !== null), 'every build requirement has a SHA-256');
+    assertEvery(build.requirements, (r) => r.sha256 !== null, 'build requirement with a SHA-256');
     assert.ok(build.requirements.some((r) => r.name === 'hatchling'));
   });
 });
@@ -234,3 +234,4 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
             z.writestr(zipfile.ZipInfo(p, (2020, 1, 1, 0, 0, 0)), d)
     return name
 `;
+import { assertEvery } from '../helpers/rejects.js';

@@ -12,6 +12,7 @@ import { startMoto, type Moto } from '../helpers/moto.js';
 import { testKey } from '../helpers/seals.js';
 import { formatCheckpoint, parseCheckpoint, parseNote, signNote } from '../../src/cache/checkpoint.js';
 import { builderHome, emptyHome, tempDir, type BuilderHome } from './homes.js';
+import { assertEvery } from '../helpers/rejects.js';
 
 interface Raw {
   get(key: string): Promise<Buffer | null>;
@@ -174,9 +175,9 @@ for (const make of [async () => fileBackend(), s3Backend]) {
         [`sha256:${alice.fingerprintHex}`, 2, 2, 2],
         [`sha256:${bob.fingerprintHex}`, 1, 1, 1],
       ].sort());
-      assert.ok(logs.every((l) => l.previous === null));
+      assertEvery(logs, (l) => l.previous === null, 'first-push log');
       const second = await cacheVerify(consumer, c.url);
-      assert.ok((second.json.logs as { previous: unknown }[]).every((l) => l.previous !== null));
+      assertEvery(second.json.logs as { previous: unknown }[], (l) => l.previous !== null, 'second-push log');
       const one = await cli(consumer, 'cache', 'verify', c.url, '--log', `sha256:${bob.fingerprintHex}`);
       assert.equal(one.json.logs.length, 1);
     });

@@ -13,6 +13,7 @@ import { projectsFromFolder, startIndexServer, type IndexServer } from '../helpe
 import { fixtureSdist, type ProjectSpec } from '../helpers/projects.js';
 import { runCli } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
+import { assertEvery } from '../helpers/rejects.js';
 
 let index: IndexServer;
 let moto: Moto;
@@ -90,7 +91,7 @@ describe('sealed install --cache (a substituter on S3)', () => {
     const [a, b] = await Promise.all([install(alice, venv('alice'), '--cache', URL_, '--push', 'demo-app'), install(bob, venv('bob'), 'demo-app')]);
     assert.equal(a.status, 0, a.stderr);
     assert.equal(b.status, 0, b.stderr);
-    assert.ok([...a.json.packages, ...b.json.packages].every((p: { action: string }) => p.action === 'build'));
+    assertEvery([...a.json.packages, ...b.json.packages] as { action: string }[], (p) => p.action === 'build', 'package');
     const pushed = await sealed(bob, 'cache', 'push', URL_);
     assert.equal(pushed.status, 0, pushed.stderr);
     assert.equal(pushed.json.added.length, 2);

@@ -33,3 +33,10 @@ export function throwsWith(fn: () => unknown, code: ErrorCode): SealedError {
   assert.equal(caught.code, code, `expected ${code}, got ${caught.code}: ${caught.message}`);
   return caught;
 }
+
+/** `items.every(pred)` that fails on an empty list: a check over nothing proves nothing. */
+export function assertEvery<T>(items: readonly T[], pred: (item: T) => boolean, what: string): void {
+  assert.ok(items.length > 0, `expected at least one ${what}, got none`);
+  const bad = items.filter((item) => !pred(item));
+  assert.equal(bad.length, 0, `${bad.length} of ${items.length} ${what} fail the check: ${JSON.stringify(bad.slice(0, 3))}`);
+}

@@ -8,6 +8,7 @@ import { ensureWheelhouse } from '../helpers/wheelhouse.js';
 import { projectsFromFolder, startIndexServer, type IndexServer } from '../helpers/index-server.js';
 import { fixtureSdist, type ProjectSpec } from '../helpers/projects.js';
 import { runCli } from '../helpers/cli.js';
+import { assertEvery } from '../helpers/rejects.js';
 
 let index: IndexServer;
 let work: string;
@@ -90,7 +91,7 @@ describe('sealed install of a dependency graph from the local index', () => {
     const res = await sealed(home, python, 'verify');
     assert.equal(res.status, 0, res.stderr);
     assert.equal(res.json.packages.length, 3);
-    assert.ok(res.json.packages.every((p: { ok: boolean; files: { checked: number } }) => p.ok && p.files.checked > 0));
+    assertEvery(res.json.packages as { ok: boolean; files: { checked: number } }[], (p) => p.ok && p.files.checked > 0, 'verified package');
   });
 
   it('when an installed file is changed, sealed verify fails naming it', async () => {
@@ -109,7 +110,7 @@ describe('sealed install of a dependency graph from the local index', () => {
     const res = await sealed(home, second, 'install', 'demo-app==1.0.0');
     assert.equal(res.status, 0, res.stderr);
     assert.equal(res.json.packages.length, 3, 'the whole graph is planned');
-    assert.ok(res.json.packages.every((p: { action: string }) => p.action === 'reuse'));
+    assertEvery(res.json.packages as { action: string }[], (p) => p.action === 'reuse', 'package');
     const verify = await sealed(home, second, 'verify');
     assert.equal(verify.status, 0, verify.stderr);
   });
@@ -135,7 +136,7 @@ describe('sealed install of a dependency graph from the local index', () => {
     assert.equal(res.status, 0, res.stderr);
     assert.equal(res.json.installed, false);
     assert.equal(res.json.packages.length, 3, 'the whole graph is planned');
-    assert.ok(res.json.packages.every((p: { status: string }) => p.status === 'planned'));
+    assertEvery(res.json.packages as { status: string }[], (p) => p.status === 'planned', 'package');
     assert.equal(freeze(fresh), before);
   });
 });
@@ -240,7 +241,7 @@ describe('sealed install against real PyPI (network)', { skip: !network && 'SEAL
     assert.equal(res.status, 0, res.stderr);
     assert.ok(res.json.packages.length >= 5);
     assert.ok(res.json.packages.length > 0);
-    assert.ok(res.json.packages.every((p: { status: string; seal: { source_sha256: string } }) => p.status === 'accepted' && /^[0-9a-f]{64}$/.test(p.seal.source_sha256)));
+    assertEvery(res.json.packages as { status: string; seal: { source_sha256: string } }[], (p) => p.status === 'accepted' && /^[0-9a-f]{64}$/.test(p.seal.source_sha256), 'package');
     execFileSync(python, ['-c', 'import requests']);
     const verify = await runCli(['--json', '--home', home, 'verify', '--python', python]);
     assert.equal(verify.status, 0, verify.stderr);
