@@ -1,5 +1,6 @@
-// Checking the seals of a large import on every core. Each seal costs about half a millisecond
-// (schema, chain, two curve-point checks, Ed25519), so 10,000 seals on one thread take ~5 s.
+// Checking the seals of a large import on every core. Each seal costs a schema check, a chain walk,
+// two curve-point checks and an Ed25519 verification (bench/registry.ts measures it), which adds up
+// to seconds for a large export on one thread.
 // This thread takes chunks too (it has the code loaded and warm); workers are added for the other
 // cores. Same result as planImport, in the same order; small imports stay on this thread.
 
