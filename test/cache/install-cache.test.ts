@@ -14,6 +14,7 @@ import { fixtureSdist, type ProjectSpec } from '../helpers/projects.js';
 import { runCli } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { assertEvery } from '../helpers/rejects.js';
+import { makeVenv } from '../helpers/venv.js';
 
 let index: IndexServer;
 let moto: Moto;
@@ -40,11 +41,7 @@ after(async () => {
   await moto?.stop();
 });
 
-function venv(label: string): string {
-  const dir = join(mkdtempSync(join(work, `${label}-`)), 'venv');
-  execFileSync('python3', ['-m', 'venv', dir]);
-  return join(dir, 'bin', 'python');
-}
+const venv = (label: string) => makeVenv(work, label);
 
 function freeze(python: string): string {
   return execFileSync(python, ['-m', 'pip', 'freeze', '--all'], { encoding: 'utf8', env: { ...process.env, PIP_CONFIG_FILE: '/dev/null' } });

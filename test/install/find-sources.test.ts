@@ -10,6 +10,7 @@ import { ensureWheelhouse } from '../helpers/wheelhouse.js';
 import { projectsFromFolder, startIndexServer, type IndexServer } from '../helpers/index-server.js';
 import { fixtureSdist } from '../helpers/projects.js';
 import { runCli } from '../helpers/cli.js';
+import { makeVenv } from '../helpers/venv.js';
 
 let index: IndexServer;
 let work: string;
@@ -32,11 +33,7 @@ after(async () => {
   await index?.close();
 });
 
-function venv(label: string): string {
-  const dir = join(mkdtempSync(join(work, `${label}-`)), 'venv');
-  execFileSync('python3', ['-m', 'venv', dir]);
-  return join(dir, 'bin', 'python');
-}
+const venv = (label: string) => makeVenv(work, label);
 
 const freeze = (python: string) => execFileSync(python, ['-m', 'pip', 'freeze', '--all'], { encoding: 'utf8', env: cleanPip });
 

@@ -12,6 +12,7 @@ import { projectsFromFolder, startIndexServer, type IndexServer } from '../helpe
 import { fixtureSdist } from '../helpers/projects.js';
 import { runCli } from '../helpers/cli.js';
 import { wheelStorePath } from '../../src/registry/index.js';
+import { makeVenv } from '../helpers/venv.js';
 
 let index: IndexServer;
 let work: string;
@@ -28,11 +29,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function venv(label: string): string {
-  const dir = join(mkdtempSync(join(work, `${label}-`)), 'venv');
-  execFileSync('python3', ['-m', 'venv', dir]);
-  return join(dir, 'bin', 'python');
-}
+const venv = (label: string) => makeVenv(work, label);
 
 describe('sealed install after a key rotation', () => {
   it('refuses the new build as KEY_CHANGED, naming the pinned and new keys and the revoke command', async () => {

@@ -12,6 +12,7 @@ import { fixtureSdist } from '../helpers/projects.js';
 import { runCli } from '../helpers/cli.js';
 import { Registry } from '../../src/registry/index.js';
 import { stampSdist } from './helpers.js';
+import { makeVenv } from '../helpers/venv.js';
 
 let index: IndexServer;
 let work: string;
@@ -29,11 +30,7 @@ after(async () => {
   await index?.close();
 });
 
-function venv(label: string): string {
-  const dir = join(mkdtempSync(join(work, `${label}-`)), 'venv');
-  execFileSync('python3', ['-m', 'venv', dir]);
-  return join(dir, 'bin', 'python');
-}
+const venv = (label: string) => makeVenv(work, label);
 
 const freeze = (python: string) => execFileSync(python, ['-m', 'pip', 'freeze', '--all'], { encoding: 'utf8', env: { ...process.env, PIP_CONFIG_FILE: '/dev/null' } });
 const cli = (home: string, args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['--json', '--home', home, ...args], { env });

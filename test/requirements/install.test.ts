@@ -9,6 +9,7 @@ import { ensureWheelhouse } from '../helpers/wheelhouse.js';
 import { projectsFromFolder, startIndexServer, type IndexServer } from '../helpers/index-server.js';
 import { fixtureSdist } from '../helpers/projects.js';
 import { runCli } from '../helpers/cli.js';
+import { makeVenv } from '../helpers/venv.js';
 
 let index: IndexServer;
 let work: string;
@@ -30,11 +31,7 @@ before(async () => {
 });
 after(async () => index?.close());
 
-function venv(): string {
-  const dir = mkdtempSync(join(work, 'venv-'));
-  execFileSync('python3', ['-m', 'venv', join(dir, 'v')]);
-  return join(dir, 'v', 'bin', 'python');
-}
+const venv = () => makeVenv(work);
 
 function installed(python: string): string[] {
   const out = execFileSync(python, ['-m', 'pip', 'list', '--format=freeze'], { encoding: 'utf8', env: { ...process.env, PIP_CONFIG_FILE: '/dev/null' } });

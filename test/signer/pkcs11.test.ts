@@ -11,6 +11,7 @@ import { fixtureSdist } from '../helpers/projects.js';
 import { runCli } from '../helpers/cli.js';
 import { parseSeal, signedMessage, verifySeal, verifySignature } from '../../src/seal/index.js';
 import { initSoftHsm, SOFTHSM_MODULE, type SoftHsm } from './softhsm.js';
+import { makeVenv } from '../helpers/venv.js';
 
 // pkcs11js straight, as an attacker with the PIN would use the token, to show what can and cannot be read.
 const pkcs11js = createRequire(import.meta.url)('pkcs11js') as typeof import('pkcs11js');
@@ -229,11 +230,7 @@ describe('a signing key on a SoftHSM2 token (pkcs11: key URI)', () => {
 });
 
 describe('policy set --require-key-kind', () => {
-  function venv(label: string): string {
-    const dir = join(mkdtempSync(join(work, `${label}-`)), 'venv');
-    execFileSync('python3', ['-m', 'venv', dir]);
-    return join(dir, 'bin', 'python');
-  }
+  const venv = (label: string) => makeVenv(work, label);
   function installedVersion(python: string): string | null {
     try {
       return execFileSync(python, ['-c', 'import importlib.metadata as m; print(m.version("demo-token"))'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
