@@ -23,6 +23,8 @@ export type HookName =
 export interface HookCall {
   python: string;
   tree: string;
+  /** Where the backend sees the tree, when not at its own path (editable builds: the project's path). */
+  treeAt?: string;
   backend: string;
   backendPath: string[] | null;
   env: NodeJS.ProcessEnv;
@@ -91,6 +93,7 @@ export async function startHook(call: HookCall, hook: HookName, kwargs: Record<s
       args: [runner, hook, control],
       env: call.env,
       tree: call.tree,
+      ...(call.treeAt ? { treeAt: call.treeAt } : {}),
       writable: [control, ...(call.writable ?? [])],
       readOnly: [dirname(runner), ...(call.readOnly ?? [])],
       keepPythonPath: call.keepPythonPath ?? false,

@@ -11,6 +11,11 @@ import type { BuildLog } from './log.js';
 
 export interface ProjectBuilderOptions {
   tree: string;
+  /**
+   * Where the hooks see the tree, when not at its own path: an editable wheel names the folder its
+   * backend built in, so the private copy is shown at the project's own path (bwrap only).
+   */
+  treeAt?: string;
   backend: string;
   backendPath: string[] | null;
   /** The build environment's interpreter. */
@@ -34,7 +39,7 @@ export class ProjectBuilder {
 
   private call(extra: { writable?: string[]; readOnly?: string[]; probe?: boolean } = {}): HookCall {
     const o = this.o;
-    return { python: o.python, tree: o.tree, backend: o.backend, backendPath: o.backendPath, env: o.env, log: o.log, sandbox: o.sandbox, keepPythonPath: o.keepPythonPath, ...(o.umask !== undefined ? { umask: o.umask } : {}), ...extra };
+    return { python: o.python, tree: o.tree, ...(o.treeAt ? { treeAt: o.treeAt } : {}), backend: o.backend, backendPath: o.backendPath, env: o.env, log: o.log, sandbox: o.sandbox, keepPythonPath: o.keepPythonPath, ...(o.umask !== undefined ? { umask: o.umask } : {}), ...extra };
   }
 
   /** One hook; `folders` are what it may write (its output folder) and read besides the tree. */

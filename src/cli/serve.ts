@@ -114,9 +114,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeOpt
  * (backend-build, or a build_sdist / build_editable hook); or returns after idleMs without a request.
  */
 export async function serveOneBuild(o: ServeOptions): Promise<void> {
-  let onRequest!: () => void;
-  const requested = new Promise<void>((resolve) => (onRequest = resolve));
-  const warm = warmUp(o.python, o.home, requested);
+  let onFirstServed!: () => void;
+  const firstServed = new Promise<void>((resolve) => (onFirstServed = resolve));
+  const warm = warmUp(o.python, o.home, firstServed);
   warm.catch(() => undefined); // a failure shows again, with its message, when the build itself needs it
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -142,7 +142,6 @@ export async function serveOneBuild(o: ServeOptions): Promise<void> {
     const claim = (last: boolean): boolean => {
       if (busy || done) return false;
       busy = true;
-      onRequest();
       clearTimeout(idle);
       if (last) {
         done = true;
@@ -152,6 +151,7 @@ export async function serveOneBuild(o: ServeOptions): Promise<void> {
     };
     const served = (last: boolean) => () => {
       busy = false;
+      onFirstServed();
       if (last) resolve();
       else waitIdle();
     };
@@ -176,19 +176,26 @@ export async function serveOneBuild(o: ServeOptions): Promise<void> {
 }
 
 /**
- * Measures the machine and loads what a shim build uses, so that the build finds both done. The
- * measurement goes first: it is mostly other processes (the interpreter probe, compilers), which run on
- * the other core while this one loads modules. The sealing half of Sealed (seal, registry, SQLite: the
- * heaviest load, and one that blocks this process while it runs) waits until the request is late in
- * coming; a request that comes first loads it itself, once the backend is building.
+ * Gets ready for the hooks, then for the build. First what every hook's sandbox needs (bwrap's trial,
+ * where the interpreter reads from: both cached for this process) while the modules load. The
+ * measurement (mostly other processes: the interpreter probe, compilers) waits until the first hook was
+ * served, which it would otherwise slow down on a small machine; build_wheel, which needs it, comes only
+ * after the frontend has installed that hook's answer. The sealing half of Sealed (seal, registry,
+ * SQLite: the heaviest load, and one that blocks this process while it runs) loads a moment after that
+ * (a build request that comes first loads it itself, once the backend is building).
  */
-async function warmUp(python: string, home: string, requested: Promise<void>): Promise<void> {
+async function warmUp(python: string, home: string, firstServed: Promise<void>): Promise<void> {
+  const sandbox = Promise.all([import('../sandbox/index.js'), import('../sandbox/mounts.js')]).then(([s, m]) =>
+    Promise.all([s.probeBwrap(process.env), m.pythonFolders(python, s.sandboxEnvironment(process.env, { keepPythonPath: true }), '/')]),
+  );
+  sandbox.catch(() => undefined); // the hook that needs it says why
+  await Promise.all([import('../shim/start.js'), import('../shim/source.js'), import('../shim/inventory.js'), import('./commands/backend-build.js'), import('./commands/backend-hook.js')]);
+  await firstServed;
   const { measureEnvironment } = await import('../env/measure.js');
   const measured = measureEnvironment({ python, env: process.env, tpm: 'absent', home });
   measured.catch(() => undefined);
-  await Promise.all([import('../shim/start.js'), import('../shim/source.js'), import('../shim/inventory.js'), import('./commands/backend-build.js'), import('./commands/backend-hook.js')]);
-  const late = await Promise.race([requested.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), SEALING_LOAD_DELAY_MS).unref())]);
-  if (late) await import('../shim/backend-build.js');
+  await new Promise<void>((resolve) => setTimeout(resolve, SEALING_LOAD_DELAY_MS).unref());
+  await import('../shim/backend-build.js');
   await measured;
 }
 

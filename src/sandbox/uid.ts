@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { SealedError } from '../errors.js';
 import { findExecutable } from '../util/exec.js';
 import { sandboxEnvironment } from './env.js';
-import type { HookSandbox, LaunchLine, SandboxOptions, HookCommand } from './sandbox.js';
+import { treeAtRefused, type HookSandbox, type LaunchLine, type SandboxOptions, type HookCommand } from './sandbox.js';
 import { isWithin } from './plan.js';
 
 export interface BuildUser {
@@ -56,6 +56,7 @@ class UidSandbox implements HookSandbox {
   ) {}
 
   async launch(c: HookCommand): Promise<LaunchLine> {
+    if (c.treeAt) throw treeAtRefused('uid');
     for (const p of [c.tree, ...c.writable]) {
       if (isWithin(p, this.home)) throw new SealedError('SANDBOX_UNAVAILABLE', `The build user would get ${p}, inside Sealed's home; nothing was built.`);
       chownTree(p, this.user);

@@ -66,7 +66,9 @@ export async function runShimHook(r: ShimHookRequest): Promise<ShimHookResult & 
     const log = new BuildLog(logPath, r.onBackendOutput);
     const sandbox = await openSandbox(r.sandboxMode, { home: r.home, env: r.env });
     const tree = await privateTree(r.sourceDir, workDir);
-    const builder = new ProjectBuilder({ tree, backend: r.backend, backendPath: r.backendPath, python: r.python, env: r.env, keepPythonPath: true, sandbox, log, workDir });
+    // An editable wheel points at the folder its backend built in: the copy is shown at the project's path.
+    const editable = r.hook.endsWith('_editable');
+    const builder = new ProjectBuilder({ tree, ...(editable ? { treeAt: r.sourceDir } : {}), backend: r.backend, backendPath: r.backendPath, python: r.python, env: r.env, keepPythonPath: true, sandbox, log, workDir });
     if (r.probe) return { unsupported: false, value: await builder.hasHook(r.hook), log: logPath };
     const config = r.configSettings;
     if (r.hook.startsWith('get_requires_')) {
