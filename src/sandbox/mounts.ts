@@ -66,8 +66,11 @@ export async function pythonFolders(python: string, env: Record<string, string>,
     probed.set(key, p);
     p.catch(() => probed.delete(key));
   }
+  // Which of them exist is asked each time: the frontend installs into its build environment between
+  // hooks (pip creates a site-packages folder only when it first installs there).
   const found = await p;
-  return { executable: found.executable, folders: found.folders.filter((f) => !isWithin(f, tree)) };
+  const folders = found.folders.filter((f) => existsSync(f)).map(realOrSelf).filter((f) => !isWithin(f, tree));
+  return { executable: found.executable, folders: outermost(folders) };
 }
 
 async function probePythonFolders(python: string, env: Record<string, string>): Promise<PythonFolders> {
@@ -86,10 +89,8 @@ async function probePythonFolders(python: string, env: Record<string, string>): 
   if (typeof exe !== 'string' || !exe.startsWith('/')) throw new SealedError('PYTHON_MISSING', `${python} does not know its own path (sys.executable ${JSON.stringify(exe)}).`);
   const paths = (rest.pop() as unknown[]).filter((x): x is string => typeof x === 'string');
   const prefixes = rest.filter((x): x is string => typeof x === 'string');
-  const folders = [...prefixes, ...paths, dirname(realOrSelf(exe)), dirname(realOrSelf(python))]
-    .filter((p) => p.startsWith('/') && existsSync(p))
-    .map(realOrSelf);
-  return { executable: exe, folders: outermost(folders) };
+  const folders = [...prefixes, ...paths, dirname(realOrSelf(exe)), dirname(realOrSelf(python))].filter((p) => p.startsWith('/'));
+  return { executable: exe, folders };
 }
 
 function realOrSelf(p: string): string {
