@@ -6,10 +6,13 @@ Imports the backend, then waits for the line "go" on stdin before it calls the h
 without it: exit, nothing called). The caller can so start this process, and the backend's import,
 while it still records the source tree the hook will build.
 
-Reads CONTROL_DIR/input.json {"build_backend", "backend_path", "kwargs", optional "umask"} and writes
+Reads CONTROL_DIR/input.json {"build_backend", "backend_path", "kwargs", optional "umask", optional
+"probe"} and writes
 CONTROL_DIR/output.json with {"return_val": ...} or failure flags as data:
 {"unsupported": true} (optional hook absent), {"no_backend": true, "traceback"},
-{"backend_invalid": true, "message"}, {"hook_missing": true}, {"backend_error": true, "traceback", "exception"}.
+{"backend_invalid": true, "message"}, {"hook_missing": true},
+{"backend_error": true, "traceback", "exception", "message"}. With "probe" true the hook is not called:
+{"return_val": whether the backend defines it} (the shim's PEP 660 attributes ask this).
 The caller (Sealed, TypeScript) turns the flags into typed errors.
 """
 import json
@@ -90,6 +93,9 @@ def main():
         write_output(control_dir, {"no_backend": True, "traceback": traceback.format_exc()})
         return
     hook = getattr(backend, hook_name, None)
+    if data.get("probe") is True:
+        write_output(control_dir, {"return_val": hook is not None})
+        return
     if hook is None:
         write_output(control_dir, {"unsupported": hook_name in OPTIONAL, "hook_missing": hook_name not in OPTIONAL})
         return
@@ -100,7 +106,7 @@ def main():
     except Exception as e:
         tb = traceback.format_exc()
         sys.stderr.write(tb)
-        write_output(control_dir, {"backend_error": True, "traceback": tb, "exception": type(e).__name__})
+        write_output(control_dir, {"backend_error": True, "traceback": tb, "exception": type(e).__name__, "message": str(e)[:2000]})
         return
     write_output(control_dir, {"return_val": result})
 

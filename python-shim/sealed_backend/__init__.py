@@ -9,10 +9,12 @@
 
 Every hook passes through to the real backend (``[tool.sealed] backend``, the config setting
 ``sealed.backend``, or pip's default ``setuptools.build_meta:__legacy__``) with the frontend's config
-settings minus Sealed's own ``sealed.*`` keys. ``build_wheel`` hands the build to Sealed's Node side,
-which measures this build environment, runs the real backend, seals the wheel and writes
-``<wheel>.seal.json`` beside it (and into ``sealed.seal-dir`` / ``SEALED_SEAL_DIR``). No wheel is
-returned without its seal. Editable wheels (PEP 660) pass through unsealed.
+settings minus Sealed's own ``sealed.*`` keys, and every hook runs in Sealed's build sandbox, never in
+this process (_real.py): the real backend's code, even its import, never runs where the user's key and
+registry are in reach. ``build_wheel`` hands the build to Sealed's Node side, which measures this build
+environment, runs the real backend, seals the wheel and writes ``<wheel>.seal.json`` beside it (and
+into ``sealed.seal-dir`` / ``SEALED_SEAL_DIR``). No wheel is returned without its seal. Editable wheels
+(PEP 660) are built in the sandbox too, and pass through unsealed.
 
 Optional hooks the real backend lacks behave as PEP 517 says: ``get_requires_for_build_*`` return [];
 ``build_editable`` and ``prepare_metadata_for_build_editable`` are absent, so the frontend falls back;
@@ -21,7 +23,7 @@ wheel and taking its metadata, so that the wheel ``build_wheel`` then returns ke
 """
 
 from . import _real, _settings
-from ._real import UnsupportedOperation
+from ._real import UNSUPPORTED, UnsupportedOperation
 from ._settings import ConfigError
 
 __version__ = "0.1.0"
@@ -38,40 +40,28 @@ __all__ = [
 ]
 
 
-def _optional_list(name, config_settings):
-    selection = _settings.select(config_settings)
-    hook = _real.hook(selection, name)
-    return [] if hook is None else list(hook(selection.backend_settings))
+def _requires(name, config_settings):
+    found = _real.call(_settings.select(config_settings), name)
+    return [] if found is UNSUPPORTED else list(found)
 
 
 def get_requires_for_build_wheel(config_settings=None):
-    # build_wheel comes next, in a process of its own: Sealed starts first thing, in the background, and
-    # is ready by then (and if not, build_wheel starts Sealed itself). A hook that fails stops it again.
-    from . import _prestart
-
-    started = _prestart.start_ahead()
-    try:
-        selection = _settings.select(config_settings)
-        hook = _real.hook(selection, "get_requires_for_build_wheel")
-        return [] if hook is None else list(hook(selection.backend_settings))
-    except BaseException:
-        _prestart.stop_ahead(started)
-        raise
+    return _requires("get_requires_for_build_wheel", config_settings)
 
 
 def get_requires_for_build_sdist(config_settings=None):
-    return _optional_list("get_requires_for_build_sdist", config_settings)
+    return _requires("get_requires_for_build_sdist", config_settings)
 
 
 def get_requires_for_build_editable(config_settings=None):
-    return _optional_list("get_requires_for_build_editable", config_settings)
+    return _requires("get_requires_for_build_editable", config_settings)
 
 
 def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     selection = _settings.select(config_settings)
-    hook = _real.hook(selection, "prepare_metadata_for_build_wheel")
-    if hook is not None:
-        return hook(metadata_directory, selection.backend_settings)
+    found = _real.call(selection, "prepare_metadata_for_build_wheel", metadata_directory)
+    if found is not UNSUPPORTED:
+        return found
     # PEP 517's fallback, done here rather than by the frontend's hook runner: that one would copy the
     # wheel into the wheel folder later and leave its seal behind.
     from . import _node, _wheels
@@ -81,7 +71,6 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
 
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    # Imported here: the other hooks run in processes of their own and never need Sealed's Node side.
     from . import _node, _wheels
 
     selection = _settings.select(config_settings)
@@ -93,24 +82,22 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 
 
 def build_sdist(sdist_directory, config_settings=None):
-    selection = _settings.select(config_settings)
-    hook = _real.hook(selection, "build_sdist", required=True)
-    try:
-        return hook(sdist_directory, selection.backend_settings)
-    except _real.unsupported_operation(selection) as e:
-        raise UnsupportedOperation(str(e)) from e
+    return _required(_settings.select(config_settings), "build_sdist", sdist_directory)
+
+
+def _required(selection, name, out_dir, metadata_directory=None):
+    found = _real.call(selection, name, out_dir, metadata_directory)
+    if found is UNSUPPORTED:
+        raise _real.HookMissing("the real build backend %r (%s) has no %s hook" % (selection.backend, selection.origin, name))
+    return found
 
 
 def _build_editable(wheel_directory, config_settings=None, metadata_directory=None):
-    selection = _settings.select(config_settings)
-    hook = _real.hook(selection, "build_editable", required=True)
-    return hook(wheel_directory, selection.backend_settings, metadata_directory)
+    return _required(_settings.select(config_settings), "build_editable", wheel_directory, metadata_directory)
 
 
 def _prepare_metadata_for_build_editable(metadata_directory, config_settings=None):
-    selection = _settings.select(config_settings)
-    hook = _real.hook(selection, "prepare_metadata_for_build_editable", required=True)
-    return hook(metadata_directory, selection.backend_settings)
+    return _required(_settings.select(config_settings), "prepare_metadata_for_build_editable", metadata_directory)
 
 
 _EDITABLE_HOOKS = {
@@ -121,7 +108,8 @@ _EDITABLE_HOOKS = {
 
 def __getattr__(name):
     # PEP 562. Frontends decide whether editable installs are supported by whether these attributes
-    # exist, before any config settings are known, so the backend named in pyproject.toml decides.
-    if name in _EDITABLE_HOOKS and _real.hook(_settings.select(None), name) is not None:
+    # exist, before any config settings are known, so the backend named in pyproject.toml decides; Sealed
+    # asks it in the sandbox.
+    if name in _EDITABLE_HOOKS and _real.defines(_settings.select(None), name):
         return _EDITABLE_HOOKS[name]
     raise AttributeError("module %r has no attribute %r" % (__name__, name))

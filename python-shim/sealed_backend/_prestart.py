@@ -1,20 +1,23 @@
 """Starting Sealed ahead of build_wheel.
 
-Frontends (pip, build, uv) call ``get_requires_for_build_wheel`` in one hook process and, once its
-answer is installed, ``build_wheel`` in the next. The first starts ``sealed backend-build --listen-fd N``
-in the background, handing it a listening Unix socket, so that Node's start, the loading of Sealed and
-the environment measurement overlap with the frontend's own work. ``build_wheel`` then sends its command
-line over that socket instead of starting Sealed itself. Everything here is best effort: whenever the
-socket is not there or not answered, ``build_wheel`` starts Sealed itself, as it always could. Once the
-started process has accepted a build there is no falling back; its result is the build's result.
+Frontends (pip, build, uv) call each hook in a hook process of its own: ``get_requires_for_build_wheel``,
+perhaps ``prepare_metadata_for_build_wheel``, then ``build_wheel``. Every hook runs in Sealed (_real.py),
+so the first one starts ``sealed backend-build --listen-fd N`` in the background, handing it a listening
+Unix socket, and sends its own request over it; the hooks after it find the socket and send theirs, so
+Node starts once per build environment, and the environment measurement overlaps with the frontend's
+own work. ``build_wheel`` (or ``build_sdist``, ``build_editable``) is the last request the process takes.
+Everything here is best effort: whenever the socket is not there or not answered, the hook starts Sealed
+itself, as it always could. Once the started process has accepted a request there is no falling back;
+its result is the hook's result.
 
 The socket lives in a folder only this user can enter (as ssh-agent's does), named for the frontend
-process, the build environment, the project folder and the Sealed command line, so that build_wheel
-finds the process its own frontend's get_requires_for_build_wheel started and no other. A started
-process that gets no build exits after IDLE_SECONDS. ``SEALED_PRESTART=0`` turns all of this off.
+process, the build environment, the project folder and the Sealed command line, so that each hook
+finds the process its own frontend's first hook started and no other. A started process that gets no
+request exits after IDLE_SECONDS. ``SEALED_PRESTART=0`` turns all of this off.
 
-Only its own frontend's build_wheel gets a build: the starting hook hands Sealed a one-time secret over an
-inherited pipe and leaves it in a 0600 file beside the socket, and Sealed checks the peer of each
+Only its own frontend's hooks are served: the starting hook hands Sealed a per-build secret over an
+inherited pipe and leaves it in a 0600 file beside the socket (removed when the last request is taken,
+so one build_wheel gets one build), and Sealed checks the peer of each
 connection (SO_PEERCRED: this user, a child of the same frontend process, running this interpreter). A
 build_wheel that finds the secret gone while the socket is there, or is refused for its secret or its
 peer, says so and fails closed (ServerTaken) rather than starting Sealed itself.
@@ -160,8 +163,11 @@ def stop_ahead(path):
     _unlink_quietly(path + ".key")
 
 
-def build_through(path, argv, environ, stdin_bytes):
+def build_through(path, argv, environ, stdin_bytes, last=True):
     """Runs the Sealed command line `argv` in the process started ahead at `path`.
+
+    `last`: no further request follows (build_wheel, build_sdist, build_editable), so the socket and its
+    secret go once the request is taken; the other hooks leave both for the hooks after them.
 
     Returns (exit code, stdout bytes), or None when no started process is there to take the build (the
     caller then starts Sealed itself). Raises ServerTaken when one was started for this build but someone
@@ -201,8 +207,9 @@ def build_through(path, argv, environ, stdin_bytes):
             return None
         if answer is None or answer[0] != b"A":
             return None
-        _unlink_quietly(path)
-        _unlink_quietly(path + ".key")
+        if last:
+            _unlink_quietly(path)
+            _unlink_quietly(path + ".key")
         out = []
         try:
             conn.settimeout(None)

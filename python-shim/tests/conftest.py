@@ -1,9 +1,11 @@
 """Fixtures for the sealed_backend unit tests: a project folder as the hooks' working folder, fake real
-backends written into it, and a fake Node side (a Python script) standing in for `sealed backend-build`."""
+backends written into it, the real Sealed (this checkout's dist/) that runs their hooks in its sandbox,
+and a fake Node side (a Python script) standing in for `sealed backend-build` only."""
 
 import hashlib
 import json
 import os
+import shutil
 import sys
 import textwrap
 
@@ -18,9 +20,12 @@ FAKE_NODE = textwrap.dedent(
     '''
     """Stands in for `sealed --json backend-build ...`: records its argv and environment, then acts as told
     by FAKE_SEALED_MODE: ok (a wheel and a matching seal), fail (a wheel appears, then an error), bad-seal
-    (a seal that names another digest), garbage (no JSON)."""
-    import hashlib, json, os, sys
+    (a seal that names another digest), garbage (no JSON). Any other command is the real Sealed's."""
+    import hashlib, json, os, shlex, sys
     args = sys.argv[1:]
+    if "backend-build" not in args:
+        real = shlex.split(os.environ["FAKE_SEALED_REAL_CLI"])
+        os.execv(real[0], real + args)
     stdin = sys.stdin.read() if "--inventory-on-stdin" in args else None
     with open(os.environ["FAKE_SEALED_LOG"], "a") as f:
         f.write(json.dumps({"argv": args, "cwd": os.getcwd(), "pythonpath": os.environ.get("PYTHONPATH"), "stdin": stdin}) + "\\n")
@@ -58,6 +63,20 @@ def no_prestart(monkeypatch):
     monkeypatch.setenv("SEALED_PRESTART", "0")
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REAL_CLI = "%s %s" % (shutil.which("node") or "node", os.path.join(REPO, "dist", "src", "cli", "main.js"))
+
+
+@pytest.fixture(autouse=True)
+def real_sealed(tmp_path, monkeypatch):
+    """The real Sealed runs every hook but build_wheel (which a test may give to fake_node), in its
+    default sandbox, with a home of the test's own."""
+    monkeypatch.setenv("SEALED_NODE_CLI", REAL_CLI)
+    monkeypatch.setenv("FAKE_SEALED_REAL_CLI", REAL_CLI)
+    monkeypatch.setenv("SEALED_HOME", str(tmp_path / "sealed-home"))
+    monkeypatch.setenv("SEALED_TPM", "off")
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """An empty project folder, made the working folder (frontends run hooks there)."""
@@ -67,9 +86,9 @@ def project(tmp_path, monkeypatch):
     monkeypatch.delenv("SEALED_SEAL_DIR", raising=False)
     monkeypatch.setattr(sys, "path", list(sys.path))
     before = set(sys.modules)
-    _real._loaded.clear()
+    _real._defined.clear()
     yield root
-    _real._loaded.clear()
+    _real._defined.clear()
     for name in set(sys.modules) - before:
         if name.startswith("fake_"):
             del sys.modules[name]
@@ -83,25 +102,26 @@ def write_pyproject(root, tool_sealed=""):
 
 
 def write_backend(root, module, body, folder="_backend"):
-    """A fake real backend in the project, loaded through backend-path; records every call in calls.jsonl."""
+    """A fake real backend in the project, loaded through backend-path. It runs in Sealed's sandbox, on a
+    copy of the project, so it reports each call on stderr (which reaches the frontend's), for calls()."""
     d = root / folder
     d.mkdir(exist_ok=True)
     prelude = textwrap.dedent(
         """
-        import json, os
-        CALLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "calls.jsonl")
+        import json, os, sys
         def record(hook, **kwargs):
-            with open(CALLS, "a") as f:
-                f.write(json.dumps({"hook": hook, **kwargs}) + "\\n")
+            sys.stderr.write("SEALED-TEST-CALL " + json.dumps({"hook": hook, **kwargs}) + "\\n")
+            sys.stderr.flush()
         """
     )
     (d / (module + ".py")).write_text(prelude + textwrap.dedent(body))
     return d
 
 
-def calls(root, folder="_backend"):
-    path = root / folder / "calls.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+def calls(capfd):
+    """The calls the fake backend reported on stderr since the last look."""
+    err = capfd.readouterr().err
+    return [json.loads(line[len("SEALED-TEST-CALL "):]) for line in err.splitlines() if line.startswith("SEALED-TEST-CALL ")]
 
 
 @pytest.fixture

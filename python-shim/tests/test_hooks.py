@@ -1,5 +1,5 @@
-"""Delegation: every hook reaches the real backend with the frontend's settings minus sealed.*; hooks the
-real backend lacks behave as PEP 517 says; build_wheel goes through the Node side."""
+"""Delegation: every hook reaches the real backend, in Sealed's sandbox, with the frontend's settings minus
+sealed.*; hooks the real backend lacks behave as PEP 517 says; build_wheel goes through the Node side."""
 
 import os
 import zipfile
@@ -12,9 +12,16 @@ from sealed_backend import _real, _wheels
 from conftest import calls, sha256, write_backend, write_pyproject
 
 FULL_BACKEND = """
-import zipfile
+import io, os, tarfile, zipfile
 class UnsupportedOperation(Exception):
     pass
+METADATA = "Metadata-Version: 2.1\\nName: demo-pkg\\nVersion: 1.0\\n"
+def _dist_info(folder):
+    d = os.path.join(folder, "demo_pkg-1.0.dist-info")
+    os.makedirs(d)
+    with open(os.path.join(d, "METADATA"), "w") as f:
+        f.write(METADATA)
+    return os.path.basename(d)
 def get_requires_for_build_wheel(config_settings=None):
     record("get_requires_for_build_wheel", config_settings=config_settings)
     return ["wheel-dep>=1"]
@@ -25,19 +32,28 @@ def get_requires_for_build_editable(config_settings=None):
     record("get_requires_for_build_editable", config_settings=config_settings)
     return ["editable-dep"]
 def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
-    record("prepare_metadata_for_build_wheel", metadata_directory=metadata_directory, config_settings=config_settings)
-    return "demo_pkg-1.0.dist-info"
+    record("prepare_metadata_for_build_wheel", config_settings=config_settings)
+    return _dist_info(metadata_directory)
 def prepare_metadata_for_build_editable(metadata_directory, config_settings=None):
     record("prepare_metadata_for_build_editable", config_settings=config_settings)
-    return "demo_pkg-1.0.dist-info"
+    return _dist_info(metadata_directory)
 def build_sdist(sdist_directory, config_settings=None):
     record("build_sdist", config_settings=config_settings)
     if (config_settings or {}).get("refuse"):
         raise UnsupportedOperation("no sdist from here")
+    with tarfile.open(os.path.join(sdist_directory, "demo_pkg-1.0.tar.gz"), "w:gz") as t:
+        info = tarfile.TarInfo("demo_pkg-1.0/PKG-INFO")
+        info.size = len(METADATA)
+        t.addfile(info, io.BytesIO(METADATA.encode()))
     return "demo_pkg-1.0.tar.gz"
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
-    record("build_editable", config_settings=config_settings, metadata_directory=metadata_directory)
-    return "demo_pkg-1.0-0.editable-py3-none-any.whl"
+    record("build_editable", config_settings=config_settings, metadata_directory=metadata_directory,
+           metadata_seen=sorted(os.listdir(metadata_directory)) if metadata_directory else None)
+    name = "demo_pkg-1.0-0.editable-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as z:
+        z.writestr("demo_pkg-1.0.dist-info/METADATA", METADATA)
+        z.writestr("demo_pkg.pth", "/somewhere\\n")
+    return name
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     raise AssertionError("the shim must never call build_wheel in-process")
 """
@@ -46,7 +62,7 @@ MINIMAL_BACKEND = """
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     raise AssertionError("the shim must never call build_wheel in-process")
 def build_sdist(sdist_directory, config_settings=None):
-    return "x.tar.gz"
+    raise AssertionError("not called here")
 """
 
 
@@ -60,12 +76,12 @@ BACKEND_SETTINGS = {"--build-option": ["--x"], "k": "v"}
 
 
 class TestPassThrough:
-    def test_get_requires_hooks_reach_the_backend_without_sealed_settings(self, project):
+    def test_get_requires_hooks_reach_the_backend_without_sealed_settings(self, project, capfd):
         use_backend(project, FULL_BACKEND)
         assert sealed_backend.get_requires_for_build_wheel(FRONTEND_SETTINGS) == ["wheel-dep>=1"]
         assert sealed_backend.get_requires_for_build_sdist(FRONTEND_SETTINGS) == ["sdist-dep"]
         assert sealed_backend.get_requires_for_build_editable(None) == ["editable-dep"]
-        seen = calls(project)
+        seen = calls(capfd)
         assert [c["hook"] for c in seen] == [
             "get_requires_for_build_wheel",
             "get_requires_for_build_sdist",
@@ -74,30 +90,39 @@ class TestPassThrough:
         assert seen[0]["config_settings"] == BACKEND_SETTINGS
         assert seen[2]["config_settings"] is None
 
-    def test_prepare_metadata_passes_through_when_the_backend_has_it(self, project, tmp_path):
+    def test_prepare_metadata_passes_through_when_the_backend_has_it(self, project, tmp_path, capfd):
         use_backend(project, FULL_BACKEND)
         md = tmp_path / "md"
         md.mkdir()
         assert sealed_backend.prepare_metadata_for_build_wheel(str(md), FRONTEND_SETTINGS) == "demo_pkg-1.0.dist-info"
-        assert calls(project)[0]["config_settings"] == BACKEND_SETTINGS
+        assert calls(capfd)[0]["config_settings"] == BACKEND_SETTINGS
+        # Copied out of the sandbox's output folder once checked.
+        assert (md / "demo_pkg-1.0.dist-info" / "METADATA").read_text().startswith("Metadata-Version")
 
-    def test_build_sdist_passes_through(self, project):
+    def test_build_sdist_passes_through(self, project, capfd):
         use_backend(project, FULL_BACKEND)
         assert sealed_backend.build_sdist("out", {"sealed.seal-dir": "x"}) == "demo_pkg-1.0.tar.gz"
-        assert calls(project)[0]["config_settings"] == {}
+        assert calls(capfd)[0]["config_settings"] == {}
+        assert os.path.isfile(os.path.join("out", "demo_pkg-1.0.tar.gz"))
 
     def test_the_backends_unsupported_operation_reaches_the_frontend_as_ours(self, project):
         use_backend(project, FULL_BACKEND)
         with pytest.raises(sealed_backend.UnsupportedOperation, match="no sdist from here"):
             sealed_backend.build_sdist("out", {"refuse": "1"})
 
-    def test_editable_hooks_pass_through_unsealed(self, project, fake_node):
+    def test_editable_hooks_pass_through_unsealed(self, project, fake_node, capfd):
         use_backend(project, FULL_BACKEND)
         assert hasattr(sealed_backend, "build_editable")
         assert hasattr(sealed_backend, "prepare_metadata_for_build_editable")
+        assert sealed_backend.prepare_metadata_for_build_editable("md", FRONTEND_SETTINGS) == "demo_pkg-1.0.dist-info"
         name = sealed_backend.build_editable("wd", FRONTEND_SETTINGS, "md/demo_pkg-1.0.dist-info")
         assert name == "demo_pkg-1.0-0.editable-py3-none-any.whl"
-        assert calls(project)[-1] == {"hook": "build_editable", "config_settings": BACKEND_SETTINGS, "metadata_directory": "md/demo_pkg-1.0.dist-info"}
+        last = calls(capfd)[-1]
+        assert (last["hook"], last["config_settings"], last["metadata_seen"]) == ("build_editable", BACKEND_SETTINGS, ["METADATA"])
+        # The backend saw a copy of the frontend's metadata folder, never the folder itself.
+        assert last["metadata_directory"] != os.path.abspath("md/demo_pkg-1.0.dist-info")
+        assert os.path.basename(last["metadata_directory"]) == "demo_pkg-1.0.dist-info"
+        assert zipfile.ZipFile(os.path.join("wd", name)).namelist() == ["demo_pkg-1.0.dist-info/METADATA", "demo_pkg.pth"]
         assert fake_node() == []
 
     def test_a_backend_object_after_the_colon_is_used(self, project):
@@ -165,8 +190,8 @@ class TestBackendLoading:
         elsewhere = tmp_path / "elsewhere"
         elsewhere.mkdir()
         (elsewhere / "fake_shadow.py").write_text("def build_wheel(*a):\n    pass\n")
-        monkeypatch.syspath_prepend(str(elsewhere))
-        import fake_shadow  # noqa: F401  (imported from outside the project first)
+        # Importable from outside the project, through the environment the hooks run with.
+        monkeypatch.setenv("PYTHONPATH", str(elsewhere))
 
         write_pyproject(project, '[tool.sealed]\nbackend = "fake_shadow"\nbackend-path = ["_backend"]\n')
         (project / "_backend").mkdir()

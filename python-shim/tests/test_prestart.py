@@ -304,3 +304,31 @@ def test_when_get_requires_for_build_wheel_fails_the_sealed_it_started_is_stoppe
     # It was started (the configuration is read after), and is gone with its socket.
     assert wait_until(lambda: not _started_for(path)), "the started Sealed outlived the failed hook"
     assert not os.path.exists(path)
+
+
+def test_every_hook_of_one_build_is_served_by_the_one_sealed_the_first_hook_started(sealed_env, tmp_path):
+    import sealed_backend
+
+    (tmp_path / "_backend").mkdir()
+    (tmp_path / "_backend" / "inner.py").write_text(
+        "def get_requires_for_build_wheel(config_settings=None):\n    return ['from-the-sandbox']\n"
+        "def build_wheel(w, c=None, m=None):\n    raise AssertionError\n"
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["sealed-backend"]\nbuild-backend = "sealed_backend"\n\n'
+        '[tool.sealed]\nbackend = "inner"\nbackend-path = ["_backend"]\n'
+    )
+    from sealed_backend import _command
+
+    path = _prestart.socket_path(_command.node_command(sealed_env), sealed_env)
+    assert sealed_backend.get_requires_for_build_wheel() == ["from-the-sandbox"]
+    # (A child it is starting shows its command line too, for a moment, until it runs its own.)
+    assert wait_until(lambda: len(_started_for(path)) == 1)
+    first = _started_for(path)
+    assert os.path.exists(path + ".key")
+    # The next hooks find it and are served by it: no second Sealed starts.
+    assert sealed_backend.get_requires_for_build_sdist() == []
+    assert sealed_backend.get_requires_for_build_wheel() == ["from-the-sandbox"]
+    assert wait_until(lambda: _started_for(path) == first)
+    _prestart.stop_ahead(path) if path in _prestart._started else os.killpg(first[0], signal.SIGTERM)
+    assert wait_until(lambda: not _started_for(path))

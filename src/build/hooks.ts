@@ -23,6 +23,8 @@ export type HookName =
 export interface HookCall {
   python: string;
   tree: string;
+  /** Where the backend sees the tree, when not at its own path (editable builds: the project's path). */
+  treeAt?: string;
   backend: string;
   backendPath: string[] | null;
   env: NodeJS.ProcessEnv;
@@ -41,6 +43,8 @@ export interface HookCall {
   readOnly?: string[];
   /** The umask the runner sets before importing the backend (src/build/reproducible.ts). */
   umask?: number;
+  /** Only ask whether the backend defines the hook; the answer is the outcome's value (true or false). */
+  probe?: boolean;
 }
 
 export type HookOutcome = { kind: 'ok'; value: unknown } | { kind: 'unsupported' };
@@ -81,7 +85,7 @@ export async function startHook(call: HookCall, hook: HookName, kwargs: Record<s
   const go = new Promise<string>((resolve) => (release = resolve));
   let started: Promise<RunResult>;
   try {
-    writeFileSync(join(control, 'input.json'), JSON.stringify({ build_backend: call.backend, backend_path: call.backendPath, kwargs, ...(call.umask !== undefined ? { umask: call.umask } : {}) }));
+    writeFileSync(join(control, 'input.json'), JSON.stringify({ build_backend: call.backend, backend_path: call.backendPath, kwargs, ...(call.umask !== undefined ? { umask: call.umask } : {}), ...(call.probe ? { probe: true } : {}) }));
     call.log.section(`hook ${hook} (${call.backend}, sandbox ${call.sandbox.record.kind})`);
     const runner = pythonHelperPath('sealed_hook_runner.py');
     const line = await call.sandbox.launch({
@@ -89,6 +93,7 @@ export async function startHook(call: HookCall, hook: HookName, kwargs: Record<s
       args: [runner, hook, control],
       env: call.env,
       tree: call.tree,
+      ...(call.treeAt ? { treeAt: call.treeAt } : {}),
       writable: [control, ...(call.writable ?? [])],
       readOnly: [dirname(runner), ...(call.readOnly ?? [])],
       keepPythonPath: call.keepPythonPath ?? false,
@@ -148,15 +153,18 @@ async function readOutcome(call: HookCall, hook: HookName, control: string, res:
     throw new SealedError('BACKEND_FAILED', `Cannot import the build backend "${call.backend}": ${lastLine(out.traceback)}`, {
       log: call.log.path,
       tail: tail(out.traceback),
+      failure: 'no_backend',
       hint: 'Check [build-system] build-backend and requires in pyproject.toml.',
     });
   }
-  if (out.backend_invalid) throw new SealedError('BACKEND_FAILED', `Invalid build backend: ${out.message ?? ''}`, { log: call.log.path });
-  if (out.hook_missing) throw new SealedError('BACKEND_FAILED', `The build backend ${call.backend} has no ${hook} hook.`, { log: call.log.path });
+  if (out.backend_invalid) throw new SealedError('BACKEND_FAILED', `Invalid build backend: ${out.message ?? ''}`, { log: call.log.path, failure: 'backend_invalid', reason: out.message ?? '' });
+  if (out.hook_missing) throw new SealedError('BACKEND_FAILED', `The build backend ${call.backend} has no ${hook} hook.`, { log: call.log.path, failure: 'hook_missing' });
   throw new SealedError('BACKEND_FAILED', `The build backend ${call.backend} failed in ${hook}: ${lastLine(out.traceback)}`, {
     log: call.log.path,
     tail: call.log.tail(),
     traceback: out.traceback,
+    failure: 'backend_error',
+    ...(out.exception ? { exception: out.exception, exception_message: out.message ?? '' } : {}),
     hint: `The backend's full output is in ${call.log.path}.`,
   });
 }

@@ -11,6 +11,11 @@ import type { BuildLog } from './log.js';
 
 export interface ProjectBuilderOptions {
   tree: string;
+  /**
+   * Where the hooks see the tree, when not at its own path: an editable wheel names the folder its
+   * backend built in, so the private copy is shown at the project's own path (bwrap only).
+   */
+  treeAt?: string;
   backend: string;
   backendPath: string[] | null;
   /** The build environment's interpreter. */
@@ -32,13 +37,20 @@ export type ConfigSettings = Record<string, string | string[]> | null;
 export class ProjectBuilder {
   constructor(readonly o: ProjectBuilderOptions) {}
 
-  private call(extra: { writable?: string[]; readOnly?: string[] } = {}): HookCall {
+  private call(extra: { writable?: string[]; readOnly?: string[]; probe?: boolean } = {}): HookCall {
     const o = this.o;
-    return { python: o.python, tree: o.tree, backend: o.backend, backendPath: o.backendPath, env: o.env, log: o.log, sandbox: o.sandbox, keepPythonPath: o.keepPythonPath, ...(o.umask !== undefined ? { umask: o.umask } : {}), ...extra };
+    return { python: o.python, tree: o.tree, ...(o.treeAt ? { treeAt: o.treeAt } : {}), backend: o.backend, backendPath: o.backendPath, env: o.env, log: o.log, sandbox: o.sandbox, keepPythonPath: o.keepPythonPath, ...(o.umask !== undefined ? { umask: o.umask } : {}), ...extra };
   }
 
-  hook(name: HookName, kwargs: Record<string, unknown>): Promise<HookOutcome> {
-    return callHook(this.call(), name, kwargs, this.o.workDir);
+  /** One hook; `folders` are what it may write (its output folder) and read besides the tree. */
+  hook(name: HookName, kwargs: Record<string, unknown>, folders: { writable?: string[]; readOnly?: string[] } = {}): Promise<HookOutcome> {
+    return callHook(this.call(folders), name, kwargs, this.o.workDir);
+  }
+
+  /** Whether the backend defines `name`, asked in the sandbox without calling it. */
+  async hasHook(name: HookName): Promise<boolean> {
+    const out = await callHook(this.call({ probe: true }), name, {}, this.o.workDir);
+    return out.kind === 'ok' && out.value === true;
   }
 
   /** get_requires_for_build_wheel: the extra requirements, [] when the backend has no such hook. */

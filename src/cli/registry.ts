@@ -32,4 +32,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'cache push', summary: 'publish your seals and wheels to a cache and its transparency log', load: async () => (await import('./commands/cache.js')).push },
   { name: 'cache verify', summary: 'audit a cache: checkpoints, consistency, inclusion, seals, wheels', load: async () => (await import('./commands/cache.js')).verify },
   { name: 'backend-build', summary: '(used by the sealed-backend PEP 517 shim) build and seal one wheel', load: async () => (await import('./commands/backend-build.js')).command },
+  { name: 'backend-hook', summary: '(used by the sealed-backend PEP 517 shim) run one of the other backend hooks in the sandbox', load: async () => (await import('./commands/backend-hook.js')).command },
 ];

@@ -68,7 +68,7 @@ function overview(): string {
     'usage: sealed <command> [options]',
     '',
     'commands:',
-    ...COMMANDS.filter((c) => c.name !== 'backend-build').map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...COMMANDS.filter((c) => c.name !== 'backend-build' && c.name !== 'backend-hook').map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'global options: --home DIR, --key-uri URI (the signing key; same as SEALED_KEY), --json, --quiet, --verbose, --version, --help',
     'exit codes: 0 ok, 1 refused (verification or policy), 2 usage or malformed input, 3 operational failure',

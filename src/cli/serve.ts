@@ -4,9 +4,10 @@
 // the environment measurement happen while the frontend is still getting ready. build_wheel then sends
 // its command line over the socket instead of starting Sealed itself (python-shim/sealed_backend/_prestart.py).
 //
-// One build per process: the first well-formed request is run exactly as the same command line would run
-// in a process of its own (its environment, its folder, its stdin), with stdout and stderr sent back as
-// frames. A process that gets no request within the idle time exits. A client that goes away mid-build
+// One build environment per process: every hook of the frontend runs here (backend-hook requests, one at
+// a time), then its build_wheel (backend-build), the last request; each is run exactly as the same
+// command line would run in a process of its own (its environment, its folder, its stdin), with stdout
+// and stderr sent back as frames. A process that gets no request within the idle time exits. A client that goes away mid-build
 // takes the build with it: the runner and every other child are stopped, nothing is written.
 //
 // Only its own frontend's build_wheel is served. The hook that started this process handed it a one-time
@@ -108,11 +109,14 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeOpt
   };
 }
 
-/** Serves one build on the inherited listening socket, then returns; or returns after idleMs without one. */
+/**
+ * Serves the hooks of one build on the inherited listening socket, one request at a time, until the last
+ * (backend-build, or a build_sdist / build_editable hook); or returns after idleMs without a request.
+ */
 export async function serveOneBuild(o: ServeOptions): Promise<void> {
-  let onRequest!: () => void;
-  const requested = new Promise<void>((resolve) => (onRequest = resolve));
-  const warm = warmUp(o.python, o.home, requested);
+  let onFirstServed!: () => void;
+  const firstServed = new Promise<void>((resolve) => (onFirstServed = resolve));
+  const warm = warmUp(o.python, o.home, firstServed);
   warm.catch(() => undefined); // a failure shows again, with its message, when the build itself needs it
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -120,37 +124,50 @@ export async function serveOneBuild(o: ServeOptions): Promise<void> {
     server.listen({ fd: o.listenFd }, () => resolve());
   });
   await new Promise<void>((resolve) => {
-    const idle = setTimeout(() => {
-      // Nobody came: the socket file goes too (a client that took a build removed it then).
-      server.close();
-      if (o.socketPath) {
-        unlinkSocket(o.socketPath);
-        unlinkKey(`${o.socketPath}.key`);
-      }
-      resolve();
-    }, o.idleMs);
-    let taken = false;
-    const claim = (): boolean => {
-      if (taken) return false;
-      taken = true;
-      onRequest();
+    let idle: NodeJS.Timeout;
+    const waitIdle = () => {
+      idle = setTimeout(() => {
+        // Nobody came: the socket file goes too (a client that took the last request removed it then).
+        server.close();
+        if (o.socketPath) {
+          unlinkSocket(o.socketPath);
+          unlinkKey(`${o.socketPath}.key`);
+        }
+        resolve();
+      }, o.idleMs);
+    };
+    waitIdle();
+    let busy = false;
+    let done = false;
+    const claim = (last: boolean): boolean => {
+      if (busy || done) return false;
+      busy = true;
       clearTimeout(idle);
-      server.close();
+      if (last) {
+        done = true;
+        server.close();
+      }
       return true;
     };
+    const served = (last: boolean) => () => {
+      busy = false;
+      onFirstServed();
+      if (last) resolve();
+      else waitIdle();
+    };
     server.on('connection', (socket) => {
-      if (taken) return void socket.destroy();
+      if (done) return void socket.destroy();
       // Who is there, first (the request is on its way meanwhile). The socket is lent to the reading
       // process paused, and read from only once that process is gone.
       socket.pause();
       socket.on('error', () => undefined);
       readPeer(o.python, socket).then(
         (peer) => {
-          if (taken) return void socket.destroy();
+          if (done) return void socket.destroy();
           const wrong = peerMismatch(peer, { uid: process.getuid?.() ?? -1, frontendPid: o.frontendPid, python: o.python });
           if (wrong) return refuse(socket, o, 'peer', wrong);
           socket.resume();
-          handleConnection(socket, o, claim, resolve);
+          handleConnection(socket, o, claim, served);
         },
         (e: Error) => refuse(socket, o, 'peer', e.message),
       );
@@ -159,24 +176,31 @@ export async function serveOneBuild(o: ServeOptions): Promise<void> {
 }
 
 /**
- * Measures the machine and loads what a shim build uses, so that the build finds both done. The
- * measurement goes first: it is mostly other processes (the interpreter probe, compilers), which run on
- * the other core while this one loads modules. The sealing half of Sealed (seal, registry, SQLite: the
- * heaviest load, and one that blocks this process while it runs) waits until the request is late in
- * coming; a request that comes first loads it itself, once the backend is building.
+ * Gets ready for the hooks, then for the build. First what every hook's sandbox needs (bwrap's trial,
+ * where the interpreter reads from: both cached for this process) while the modules load. The
+ * measurement (mostly other processes: the interpreter probe, compilers) waits until the first hook was
+ * served, which it would otherwise slow down on a small machine; build_wheel, which needs it, comes only
+ * after the frontend has installed that hook's answer. The sealing half of Sealed (seal, registry,
+ * SQLite: the heaviest load, and one that blocks this process while it runs) loads a moment after that
+ * (a build request that comes first loads it itself, once the backend is building).
  */
-async function warmUp(python: string, home: string, requested: Promise<void>): Promise<void> {
+async function warmUp(python: string, home: string, firstServed: Promise<void>): Promise<void> {
+  const sandbox = Promise.all([import('../sandbox/index.js'), import('../sandbox/mounts.js')]).then(([s, m]) =>
+    Promise.all([s.probeBwrap(process.env), m.pythonFolders(python, s.sandboxEnvironment(process.env, { keepPythonPath: true }), '/')]),
+  );
+  sandbox.catch(() => undefined); // the hook that needs it says why
+  await Promise.all([import('../shim/start.js'), import('../shim/source.js'), import('../shim/inventory.js'), import('./commands/backend-build.js'), import('./commands/backend-hook.js')]);
+  await firstServed;
   const { measureEnvironment } = await import('../env/measure.js');
   const measured = measureEnvironment({ python, env: process.env, tpm: 'absent', home });
   measured.catch(() => undefined);
-  await Promise.all([import('../shim/start.js'), import('../shim/source.js'), import('../shim/inventory.js'), import('./commands/backend-build.js')]);
-  const late = await Promise.race([requested.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), SEALING_LOAD_DELAY_MS).unref())]);
-  if (late) await import('../shim/backend-build.js');
+  await new Promise<void>((resolve) => setTimeout(resolve, SEALING_LOAD_DELAY_MS).unref());
+  await import('../shim/backend-build.js');
   await measured;
 }
 
 /** One connection: a request (else it is refused and the process waits on), then the command's stdin. */
-function handleConnection(socket: Socket, o: ServeOptions, claim: () => boolean, served: () => void): void {
+function handleConnection(socket: Socket, o: ServeOptions, claim: (last: boolean) => boolean, served: (last: boolean) => () => void): void {
   const reader = new FrameReader({ R: MAX_REQUEST, I: MAX_STDIN });
   const stdin = new PassThrough();
   let serving = false;
@@ -201,10 +225,12 @@ function handleConnection(socket: Socket, o: ServeOptions, claim: () => boolean,
       const request = !serving && f.type === 'R' ? parseRequest(f.payload) : 'out of order';
       if (typeof request === 'string') return refuse(socket, o, 'request', request);
       if (!sameSecret(request.secret, o.secret)) return refuse(socket, o, 'secret', 'the one-time secret does not match');
-      if (!claim()) return void socket.destroy();
+      // Busy with another request of this frontend (they come one after another): it starts Sealed itself.
+      if (!claim(request.last)) return void socket.destroy();
       serving = true;
       clearTimeout(waiting);
-      serveRequest(socket, request, stdin, o.home).then(served, served);
+      const then = served(request.last);
+      serveRequest(socket, request, stdin, o.home).then(then, then);
     }
   });
 }
@@ -244,7 +270,8 @@ async function serveRequest(socket: Socket, request: ServedRequest, stdin: PassT
   let code: number;
   try {
     process.chdir(request.cwd);
-    code = await runCli([...request.argv, '--served-since', STARTED_AT], { stdin, stdout: sender('O'), stderr: sender('E') });
+    const argv = request.kind === 'build' ? [...request.argv, '--served-since', STARTED_AT] : request.argv;
+    code = await runCli(argv, { stdin, stdout: sender('O'), stderr: sender('E') });
   } catch (e) {
     if (socket.writable) socket.write(frame('E', `sealed: cannot run the build in ${request.cwd}: ${(e as Error).message}\n`));
     code = 3;

@@ -6,3 +6,4 @@ export { sandboxEnvironment } from './env.js';
 export { bwrapArgs, checkPlan, outermost, isWithin, type SandboxPlan } from './plan.js';
 export { findUser, setprivArgs, type BuildUser } from './uid.js';
 export { runSandboxed } from './run.js';
+export { describeSandbox, type SandboxReport } from './report.js';

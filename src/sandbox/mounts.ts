@@ -56,18 +56,24 @@ export interface PythonFolders {
  * prefixes, the real interpreter binary's folder, and each sys.path entry, minus those inside `tree`
  * (bound writable anyway). Once per process for the same interpreter and PYTHONPATH.
  */
-export function pythonFolders(python: string, env: Record<string, string>, tree: string): Promise<PythonFolders> {
-  const key = JSON.stringify([python, env.PYTHONPATH ?? '', tree]);
+export async function pythonFolders(python: string, env: Record<string, string>, tree: string): Promise<PythonFolders> {
+  // Asked from "/", so the answer does not depend on the tree: one probe serves every hook of a served
+  // build (each has a tree of its own).
+  const key = JSON.stringify([python, env.PYTHONPATH ?? '']);
   let p = probed.get(key);
   if (!p) {
-    p = probePythonFolders(python, env, tree);
+    p = probePythonFolders(python, env);
     probed.set(key, p);
     p.catch(() => probed.delete(key));
   }
-  return p;
+  // Which of them exist is asked each time: the frontend installs into its build environment between
+  // hooks (pip creates a site-packages folder only when it first installs there).
+  const found = await p;
+  const folders = found.folders.filter((f) => existsSync(f)).map(realOrSelf).filter((f) => !isWithin(f, tree));
+  return { executable: found.executable, folders: outermost(folders) };
 }
 
-async function probePythonFolders(python: string, env: Record<string, string>, tree: string): Promise<PythonFolders> {
+async function probePythonFolders(python: string, env: Record<string, string>): Promise<PythonFolders> {
   // Started from "/" so that the caller's folder is not on sys.path.
   const res = await run(python, ['-c', PROBE], { env, cwd: '/', timeoutMs: 60_000 });
   let parsed: unknown;
@@ -83,11 +89,8 @@ async function probePythonFolders(python: string, env: Record<string, string>, t
   if (typeof exe !== 'string' || !exe.startsWith('/')) throw new SealedError('PYTHON_MISSING', `${python} does not know its own path (sys.executable ${JSON.stringify(exe)}).`);
   const paths = (rest.pop() as unknown[]).filter((x): x is string => typeof x === 'string');
   const prefixes = rest.filter((x): x is string => typeof x === 'string');
-  const folders = [...prefixes, ...paths, dirname(realOrSelf(exe)), dirname(realOrSelf(python))]
-    .filter((p) => p.startsWith('/') && existsSync(p))
-    .map(realOrSelf)
-    .filter((p) => !isWithin(p, tree));
-  return { executable: exe, folders: outermost(folders) };
+  const folders = [...prefixes, ...paths, dirname(realOrSelf(exe)), dirname(realOrSelf(python))].filter((p) => p.startsWith('/'));
+  return { executable: exe, folders };
 }
 
 function realOrSelf(p: string): string {

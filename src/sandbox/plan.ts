@@ -11,6 +11,8 @@ export interface SandboxPlan {
   readOnly: string[];
   /** Bound read-write at the same path. */
   writable: string[];
+  /** Bound read-write at another path (the private tree copy at the project's path, for editable builds). */
+  moved?: { from: string; to: string }[];
   /** Symbolic links to recreate (merged-/usr systems: /bin -> usr/bin). */
   symlinks: { path: string; target: string }[];
   env: Record<string, string>;
@@ -37,7 +39,7 @@ export function isWithin(inner: string, outer: string): boolean {
  * holding or inside it, and the user's home directory itself or a folder above it.
  */
 export function checkPlan(plan: SandboxPlan, f: Forbidden): void {
-  for (const path of [...plan.readOnly, ...plan.writable]) {
+  for (const path of [...plan.readOnly, ...plan.writable, ...(plan.moved ?? []).flatMap((m) => [m.from, m.to])]) {
     const why =
       !isAbsolute(path) ? 'is not an absolute path'
       : path === '/' ? 'is the root folder'
@@ -70,9 +72,13 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
   for (const l of plan.symlinks) args.push('--symlink', l.target, l.path);
   // Shorter paths first: a folder bound inside another bound folder must come after it.
-  const binds = [...plan.readOnly.map((p) => ['--ro-bind', p] as const), ...plan.writable.map((p) => ['--bind', p] as const)];
-  binds.sort((a, b) => depth(a[1]) - depth(b[1]));
-  for (const [how, p] of binds) args.push(how, p, p);
+  const binds = [
+    ...plan.readOnly.map((p) => ['--ro-bind', p, p] as const),
+    ...plan.writable.map((p) => ['--bind', p, p] as const),
+    ...(plan.moved ?? []).map((m) => ['--bind', m.from, m.to] as const),
+  ];
+  binds.sort((a, b) => depth(a[2]) - depth(b[2]));
+  for (const [how, from, to] of binds) args.push(how, from, to);
   for (const [k, v] of Object.entries(plan.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) args.push('--setenv', k, v);
   args.push('--chdir', plan.cwd);
   return args;

@@ -19,6 +19,8 @@ export interface HookCommand {
   env: NodeJS.ProcessEnv;
   /** The source tree: the hook starts in it, and may write to it. */
   tree: string;
+  /** Show the tree at this path instead of its own (bwrap only; the others refuse it). */
+  treeAt?: string;
   /** Folders the hook writes to besides the tree: its output folder and the runner's control folder. */
   writable: string[];
   /** Further folders it reads (an earlier hook's metadata folder). */
@@ -74,6 +76,7 @@ export async function openSandbox(kind: SandboxKind, o: SandboxOptions): Promise
 const NO_SANDBOX: HookSandbox = {
   record: { kind: 'none', version: null, network_cut: false },
   async launch(c) {
+    if (c.treeAt) throw treeAtRefused('none');
     return { command: c.python, args: c.args, env: c.keepPythonPath ? c.env : { ...c.env, PYTHONPATH: '', PYTHONNOUSERSITE: '1' }, cwd: c.tree };
   },
   async settle() {},
@@ -92,13 +95,15 @@ class BwrapSandbox implements HookSandbox {
   async launch(c: HookCommand): Promise<LaunchLine> {
     const env = { ...sandboxEnvironment(c.env, { keepPythonPath: c.keepPythonPath }), ...c.extraEnv };
     const sys = systemMounts();
-    const py = await pythonFolders(c.python, env, c.tree);
+    const shownAt = c.treeAt ?? c.tree;
+    const py = await pythonFolders(c.python, env, shownAt);
     const plan: SandboxPlan = {
       readOnly: outermost([...sys.readOnly, ...py.folders, ...c.readOnly]),
-      writable: outermost([c.tree, ...c.writable]),
+      writable: outermost(c.treeAt ? c.writable : [c.tree, ...c.writable]),
+      ...(c.treeAt ? { moved: [{ from: c.tree, to: c.treeAt }] } : {}),
       symlinks: sys.symlinks,
       env,
-      cwd: c.tree,
+      cwd: shownAt,
       network: c.network ?? false,
     };
     if (plan.network) plan.readOnly = outermost([...plan.readOnly, ...networkFiles()]);
@@ -110,6 +115,14 @@ class BwrapSandbox implements HookSandbox {
   async settle(): Promise<void> {
     // bwrap's PID namespace ends with the hook: every process the backend started is gone with it.
   }
+}
+
+/** A tree shown at another path needs a mount namespace: editable builds run in bwrap only. */
+export function treeAtRefused(kind: string): SealedError {
+  return new SealedError('SANDBOX_UNAVAILABLE', `An editable build needs the bwrap sandbox (the ${kind} sandbox cannot show the private copy of the project at the project's own path); nothing was built.`, {
+    cause: `editable build under --sandbox=${kind}`,
+    hint: 'Build editable installs with the default bwrap sandbox.',
+  });
 }
 
 function userHome(): string | null {

@@ -4,13 +4,13 @@
 // its reach, so it cannot read the key or write the registry; the network is NOT cut, and the record says
 // so. After each hook every process of that user is ended, so one build user serves one build at a time.
 
-import { chmodSync, chownSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SealedError } from '../errors.js';
 import { findExecutable } from '../util/exec.js';
 import { sandboxEnvironment } from './env.js';
-import type { HookSandbox, LaunchLine, SandboxOptions, HookCommand } from './sandbox.js';
+import { treeAtRefused, type HookSandbox, type LaunchLine, type SandboxOptions, type HookCommand } from './sandbox.js';
 import { isWithin } from './plan.js';
 
 export interface BuildUser {
@@ -56,6 +56,7 @@ class UidSandbox implements HookSandbox {
   ) {}
 
   async launch(c: HookCommand): Promise<LaunchLine> {
+    if (c.treeAt) throw treeAtRefused('uid');
     for (const p of [c.tree, ...c.writable]) {
       if (isWithin(p, this.home)) throw new SealedError('SANDBOX_UNAVAILABLE', `The build user would get ${p}, inside Sealed's home; nothing was built.`);
       chownTree(p, this.user);
@@ -88,14 +89,39 @@ function openAncestors(p: string): void {
   }
 }
 
+/**
+ * The interpreter as the build user finds it: every folder on the way to it (and to the file its path
+ * leads to, a venv's link to its base interpreter included) open to others, the file itself readable and
+ * runnable by them. pyenv's interpreters under a 0700 /root are not.
+ */
 function reachable(python: string, name: string): void {
-  for (let d = dirname(python); d !== '/'; d = dirname(d)) {
-    if ((statSync(d).mode & 0o001) === 0) {
-      throw new SealedError('SANDBOX_UNAVAILABLE', `The build user ${name} cannot reach the interpreter ${python}: ${d} is closed to other users; nothing was built.`, {
-        where: d,
-        hint: 'Use an interpreter outside a private home directory (for example /usr/bin/python3), or the bwrap sandbox.',
-      });
+  const real = realOrSelf(python);
+  for (const path of new Set([python, real])) {
+    for (let d = dirname(path); ; d = dirname(d)) {
+      if ((statSync(d).mode & 0o001) === 0) {
+        throw new SealedError('SANDBOX_UNAVAILABLE', `The build user ${name} cannot reach the interpreter ${python}${real !== python ? ` (${real})` : ''}: ${d} is closed to other users; nothing was built.`, {
+          cause: `${d} is closed to other users`,
+          where: d,
+          hint: 'Use an interpreter other users can read, outside a private home directory (for example a venv of /usr/bin/python3 in a world-readable folder), or the bwrap sandbox.',
+        });
+      }
+      if (d === '/') break;
     }
+  }
+  if ((statSync(real).mode & 0o005) !== 0o005) {
+    throw new SealedError('SANDBOX_UNAVAILABLE', `The build user ${name} cannot run the interpreter ${real}: it is not readable and executable by other users; nothing was built.`, {
+      cause: `${real} is closed to other users`,
+      where: real,
+      hint: 'Use an interpreter other users can read, or the bwrap sandbox.',
+    });
+  }
+}
+
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
   }
 }
 

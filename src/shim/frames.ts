@@ -1,5 +1,6 @@
-// The frame protocol between the sealed-backend shim's build_wheel and a Sealed process started ahead of
-// it (cli/serve.ts serves it; python-shim/sealed_backend/_prestart.py speaks it). Pure.
+// The frame protocol between the sealed-backend shim's hooks and a Sealed process started ahead of them
+// (cli/serve.ts serves it; python-shim/sealed_backend/_prestart.py speaks it). Pure. One connection per
+// request; the process serves backend-hook requests one at a time until a last one (backend-build).
 //
 // Frames, both ways: one type byte, a 4-byte big-endian length, the payload.
 //   client -> Sealed: 'R' {"argv", "env", "cwd", "secret"} (JSON), then 'I' the command's whole stdin.
@@ -49,7 +50,13 @@ export interface ServedRequest {
   env: Record<string, string>;
   cwd: string;
   secret: string;
+  /** `build`: backend-build, the last request served. `hook`: backend-hook; `last` when no other follows. */
+  kind: 'build' | 'hook';
+  last: boolean;
 }
+
+// After these the frontend asks nothing more of this build environment.
+const LAST_HOOKS = ['build_sdist', 'build_editable'];
 
 // Global options a served request may not set: the server's home and output mode are its own.
 const GLOBAL_OPTIONS = ['--home', '--quiet', '-q', '--verbose', '-v', '--help', '-h', '--version', '-V'];
@@ -73,10 +80,14 @@ export function parseRequest(payload: Buffer): ServedRequest | string {
   if (r.argv.some((a) => GLOBAL_OPTIONS.some((o) => a === o || a.startsWith(`${o}=`)))) return 'a served request cannot set global options (--home, ...)';
   // Only the build this process was started for; never a second server.
   const ours = ['--listen-fd', '--idle-seconds', '--socket-path', '--served-since', '--secret-fd', '--frontend-pid'];
-  if (!r.argv.includes('backend-build') || r.argv.some((a) => ours.some((o) => a === o || a.startsWith(`${o}=`)))) {
-    return 'only a backend-build command line is served';
+  const build = r.argv.includes('backend-build');
+  const hook = r.argv.includes('backend-hook');
+  if (build === hook || r.argv.some((a) => ours.some((o) => a === o || a.startsWith(`${o}=`)))) {
+    return 'only a backend-build or backend-hook command line is served';
   }
-  return { argv: r.argv, env: r.env, cwd: r.cwd, secret: r.secret };
+  const named = r.argv[r.argv.indexOf('--hook') + 1];
+  const last = build || (!r.argv.includes('--probe') && named !== undefined && LAST_HOOKS.includes(named));
+  return { argv: r.argv, env: r.env, cwd: r.cwd, secret: r.secret, kind: build ? 'build' : 'hook', last };
 }
 
 /** Constant-time comparison of two secrets of any length (through their SHA-256). */

@@ -179,6 +179,35 @@ def build_sdist(sdist_directory, config_settings=None):
 `;
 }
 
+/**
+ * The same backend behind the sealed-backend shim (its [tool.sealed] backend, in-tree): it also attacks
+ * when its module is imported and in prepare_metadata_for_build_wheel. Returns the project folder.
+ */
+export function hostileShimProject(dir: string, t: HostileTargets): string {
+  const project = join(dir, 'hostile-shim-project');
+  mkdirSync(join(project, '_backend'), { recursive: true });
+  writeFileSync(
+    join(project, 'pyproject.toml'),
+    `[build-system]\nrequires = ["sealed-backend"]\nbuild-backend = "sealed_backend"\n\n[project]\nname = "${HOSTILE.name}"\nversion = "${HOSTILE.version}"\n\n` +
+      `[tool.sealed]\nbackend = "hostile_backend"\nbackend-path = ["_backend"]\n`,
+  );
+  const more = `
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    attack("prepare_metadata_for_build_wheel")
+    d = os.path.join(metadata_directory, "hostile_demo-1.0.0.dist-info")
+    os.makedirs(d)
+    with open(os.path.join(d, "METADATA"), "w") as f:
+        f.write("Metadata-Version: 2.1\\nName: hostile-demo\\nVersion: 1.0.0\\n")
+    return os.path.basename(d)
+
+
+attack("import")
+`;
+  writeFileSync(join(project, '_backend', 'hostile_backend.py'), backendSource(t) + more);
+  return project;
+}
+
 /** Writes the hostile project and its sdist under `dir`; returns the sdist's path. */
 export async function hostileSdist(dir: string, t: HostileTargets): Promise<string> {
   const project = join(dir, 'hostile-project');

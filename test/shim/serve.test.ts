@@ -37,7 +37,16 @@ describe('serve frames', () => {
 
 describe('serve requests', () => {
   it('when the request is a backend-build command line with its environment and folder, it is taken as is', () => {
-    assert.deepEqual(parseRequest(request(good)), good);
+    assert.deepEqual(parseRequest(request(good)), { ...good, kind: 'build', last: true });
+  });
+
+  it('when the request is a backend-hook command line, it is taken, and is the last only for build_sdist or build_editable', () => {
+    const hook = (name: string, ...more: string[]) => parseRequest(request({ ...good, argv: ['--json', 'backend-hook', '--hook', name, ...more] }));
+    assert.deepEqual(hook('get_requires_for_build_wheel'), { ...good, argv: ['--json', 'backend-hook', '--hook', 'get_requires_for_build_wheel'], kind: 'hook', last: false });
+    assert.equal((hook('build_sdist') as { last: boolean }).last, true);
+    assert.equal((hook('build_editable') as { last: boolean }).last, true);
+    assert.equal((hook('build_editable', '--probe') as { last: boolean }).last, false);
+    assert.match(parseRequest(request({ ...good, argv: ['backend-hook', 'backend-build'] })) as string, /only a backend-build or backend-hook/);
   });
 
   for (const [what, bad, why] of [
