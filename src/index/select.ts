@@ -8,7 +8,7 @@ import { compare, explain, valid } from '@renovatebot/pep440';
 import { parse as parseSpecifier, satisfies } from '@renovatebot/pep440/lib/specifier.js';
 import { SealedError } from '../errors.js';
 import { parseSdistFilename, parseWheelFilename } from '../core/names.js';
-import type { ListedFile } from './page.js';
+import type { ListedFile } from './listing.js';
 import { isPinned, specifierMentionsPrerelease, type Requirement } from './requirement.js';
 
 export interface Selection {
