@@ -13,9 +13,38 @@ const FIELDS = new Set(['filename', 'url', 'hashes', 'size', 'yanked', 'requires
 
 type Role = 'root' | 'files' | 'file';
 
-interface RawFile {
-  index: number;
-  fields: Map<string, unknown>;
+/** The fields read of one file, as they came (undefined: absent). */
+class RawFile {
+  filename: unknown = undefined;
+  url: unknown = undefined;
+  hashes: unknown = undefined;
+  size: unknown = undefined;
+  yanked: unknown = undefined;
+  requiresPython: unknown = undefined;
+  constructor(readonly index: number) {}
+
+  set(key: string, v: unknown): void {
+    switch (key) {
+      case 'filename':
+        this.filename = v;
+        break;
+      case 'url':
+        this.url = v;
+        break;
+      case 'hashes':
+        this.hashes = v;
+        break;
+      case 'size':
+        this.size = v;
+        break;
+      case 'yanked':
+        this.yanked = v;
+        break;
+      case 'requires-python':
+        this.requiresPython = v;
+        break;
+    }
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -55,7 +84,7 @@ class Pep691Visitor implements JsonVisitor {
         this.problem(`files[${index}] is not an object`);
         return 'skip';
       }
-      this.file = { index, fields: new Map() };
+      this.file = new RawFile(index);
       this.roles.push('file');
       return 'descend';
     }
@@ -65,7 +94,7 @@ class Pep691Visitor implements JsonVisitor {
   value(v: unknown, key: string | null): void {
     const role = this.roles[this.roles.length - 1];
     if (role === 'root' && key === 'meta') this.meta = v;
-    else if (role === 'file' && key !== null) this.file!.fields.set(key, v);
+    else if (role === 'file' && key !== null) this.file!.set(key, v);
   }
 
   leave(): void {
@@ -84,13 +113,7 @@ class Pep691Visitor implements JsonVisitor {
 
   private finishFile(raw: RawFile): void {
     const at = `files[${raw.index}]`;
-    const f = raw.fields;
-    const filename = f.get('filename');
-    const url = f.get('url');
-    const hashes = f.get('hashes');
-    const size = f.get('size');
-    const yanked = f.get('yanked');
-    const requiresPython = f.get('requires-python');
+    const { filename, url, hashes, size, yanked, requiresPython } = raw;
     const before = this.problemCount;
     if (typeof filename !== 'string' || filename === '') this.problem(`${at}.filename is not a string`);
     if (typeof url !== 'string' || url === '') this.problem(`${at}.url is not a string`);
