@@ -4,7 +4,7 @@
 // malformed is refused as malformed, as when it was read whole.
 
 import { MalformedHtml, TagScanner, type Tag } from './html.js';
-import { checkApiVersion, hashFrom, indexError, resolveFileUrl, type HashState, type ListedFile, type ProjectPage } from './listing.js';
+import { MAX_LISTED_FILES, checkApiVersion, hashFrom, indexError, resolveFileUrl, tooManyFiles, type HashState, type ListedFile, type ProjectPage } from './listing.js';
 
 /** The longest attribute value kept (a URL, a requires-python): far beyond any real page. */
 export const MAX_ATTRIBUTE_CHARS = 1 << 16;
@@ -106,6 +106,7 @@ export class HtmlPageReader {
     let hash: HashState = { kind: 'absent' };
     const hm = /^([a-z0-9_]+)=(.*)$/i.exec(fragment);
     if (hm) hash = hashFrom(hm[1]!.toLowerCase(), hm[2]!);
+    if (this.files.length >= MAX_LISTED_FILES) throw tooManyFiles(this.pageUrl);
     const yanked = tag.attrs.has('data-yanked');
     const rp = tag.attrs.get('data-requires-python');
     this.files.push({

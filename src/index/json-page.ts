@@ -4,7 +4,8 @@
 // once, after the whole document has parsed, in the order a whole-document read would find them.
 
 import { JsonStreamError, JsonStreamParser, type JsonKind, type JsonMode, type JsonVisitor } from '../core/json-stream.js';
-import { checkApiVersion, hashFrom, indexError, resolveFileUrl, type HashState, type ListedFile, type ProjectPage } from './listing.js';
+import { escapeText } from '../core/text.js';
+import { MAX_LISTED_FILES, checkApiVersion, hashFrom, indexError, resolveFileUrl, tooManyFiles, type HashState, type ListedFile, type ProjectPage } from './listing.js';
 
 /** Problems kept for the error's details; the rest are counted. */
 const MAX_PROBLEMS = 100;
@@ -119,7 +120,7 @@ class Pep691Visitor implements JsonVisitor {
     if (typeof url !== 'string' || url === '') this.problem(`${at}.url is not a string`);
     if (hashes !== undefined && !isObject(hashes)) this.problem(`${at}.hashes is not an object`);
     if (isObject(hashes)) {
-      for (const [k, v] of Object.entries(hashes)) if (typeof v !== 'string') this.problem(`${at}.hashes.${k} is not a string`);
+      for (const [k, v] of Object.entries(hashes)) if (typeof v !== 'string') this.problem(`${at}.hashes.${escapeText(k.slice(0, 80))} is not a string`);
     }
     if (size !== undefined && size !== null && !(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0)) {
       this.problem(`${at}.size is not a non-negative integer`);
@@ -135,6 +136,7 @@ class Pep691Visitor implements JsonVisitor {
       return;
     }
     if (this.problemCount > 0) return;
+    if (this.files.length >= MAX_LISTED_FILES) throw tooManyFiles(this.pageUrl);
     let hash: HashState;
     if (!isObject(hashes)) hash = { kind: 'absent' };
     else if (Object.keys(hashes).length === 0) hash = { kind: 'empty' };
@@ -197,7 +199,8 @@ export class JsonPageReader {
 
   private refusal(e: unknown): unknown {
     if (!(e instanceof JsonStreamError)) return e;
-    return indexError(this.pageUrl, `its JSON does not parse (${e.message}, at ${e.path}, character ${e.offset})`, { found: e.problem });
+    // The message and path quote the page (a key, a character): escaped, so they cannot fake a line.
+    return indexError(this.pageUrl, `its JSON does not parse (${escapeText(e.message)}, at ${escapeText(e.path)}, character ${e.offset})`, { found: e.problem });
   }
 }
 

@@ -41,6 +41,17 @@ export function indexError(pageUrl: string, why: string, details: Record<string,
   });
 }
 
+/**
+ * The most files one page may list. The largest projects on PyPI list tens of thousands; a page of
+ * millions of tiny entries would make the list itself (each file a few hundred bytes once resolved)
+ * many times the page.
+ */
+export const MAX_LISTED_FILES = 1_000_000;
+
+export function tooManyFiles(pageUrl: string): SealedError {
+  return indexError(pageUrl, `it lists more than ${MAX_LISTED_FILES} files`, { expected: `at most ${MAX_LISTED_FILES} files` });
+}
+
 export function checkApiVersion(version: string, pageUrl: string, warn: (msg: string) => void): void {
   const m = /^(\d+)\.(\d+)$/.exec(version.trim());
   if (!m) throw indexError(pageUrl, `its API version "${version}" is not MAJOR.MINOR`, { found: version });

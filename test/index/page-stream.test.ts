@@ -9,6 +9,9 @@ import { JsonPageReader, parseJsonPage } from '../../src/index/json-page.js';
 import { HtmlPageReader, parseHtmlPage } from '../../src/index/html-page.js';
 import type { ProjectPage } from '../../src/index/listing.js';
 import { findSdist } from '../../src/index/index.js';
+import { selectSdist } from '../../src/index/select.js';
+import { parseRequirement } from '../../src/index/requirement.js';
+import { MAX_LISTED_FILES } from '../../src/index/listing.js';
 import { HttpClient } from '../../src/http/index.js';
 import { throwsWith, rejectsWith } from '../helpers/rejects.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -162,6 +165,31 @@ describe('when an HTML page is malformed or hostile', () => {
       page.files.map((f) => f.url),
       ['https://index.example/simple/demo/demo-1.0.tar.gz'],
     );
+  });
+});
+
+describe('when a page is hostile to whoever reads the messages', () => {
+  it('escapes the page text quoted in a refusal, so a key cannot fake a line', () => {
+    const e = throwsWith(() => parseJsonPage('{"meta":{"api-version":"1.1"},"files":[],"x":{"\\n\\u001b[2Jok":1,"\\n\\u001b[2Jok":2}}', PAGE, quiet), 'INDEX_ERROR');
+    assert.doesNotMatch(e.message, /[\n\u001b]/);
+    const h = throwsWith(() => parseJsonPage(jsonPage([{ ...goodFile, hashes: { 'a\nb\u001b': 1 } }]), PAGE, quiet), 'INDEX_ERROR');
+    assert.doesNotMatch(h.message, /[\n\u001b]/);
+  });
+
+  it('escapes a yanked reason in the warning, newlines included', () => {
+    const page = parseJsonPage(jsonPage([{ ...goodFile, yanked: 'broken\n\u001b[2Jok: all seals verified' }]), PAGE, quiet);
+    const warnings: string[] = [];
+    selectSdist('demo', page.files, parseRequirement('demo==1.0'), undefined, (m) => warnings.push(m));
+    assert.equal(warnings.length, 1);
+    assert.doesNotMatch(warnings[0]!, /[\n\u001b]/);
+    assert.match(warnings[0]!, /broken\\nok|broken\\n\\x1b/);
+  });
+
+  it(`refuses a page of more than ${MAX_LISTED_FILES} files, in either format (INDEX_ERROR)`, () => {
+    const tiny = '{"filename":"a","url":"a"}';
+    throwsWith(() => parseJsonPage(`{"meta":{"api-version":"1.1"},"files":[${Array(MAX_LISTED_FILES + 1).fill(tiny).join(',')}]}`, PAGE, quiet), 'INDEX_ERROR');
+    throwsWith(() => parseHtmlPage('<a href=a>'.repeat(MAX_LISTED_FILES + 1), PAGE, quiet), 'INDEX_ERROR');
+    assert.equal(parseHtmlPage('<a href=a>'.repeat(1000), PAGE, quiet).files.length, 1000);
   });
 });
 
