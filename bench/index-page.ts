@@ -1,7 +1,7 @@
 // Reading a 240 MiB PEP 691 project page (the size of issue 15's report): Sealed's streaming reader
-// against the page read whole and JSON.parse'd (how pages were read before; the peer does less per file
-// than the old reader did, so it is the faster of the two old paths). Both read the same page from the
-// same server in this process, each in a child of its own so that its peak RSS is its own, interleaved.
+// against the page read whole, JSON.parse'd and each file checked and resolved (how pages were read
+// before; test/helpers/page-child.ts). Both read the same page from the same server in this process,
+// each in a child of its own so that its peak RSS is its own, interleaved.
 //
 //   node dist/bench/index-page.js [--mib 240] [--runs 3] [--kinds pypi,padded]
 //
