@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../test/helpers/paths.js';
 
-const benches = ['build', 'install', 'download', 'registry', 'tpm', 'shim', 'attest', 'sign', 'cache'];
+const benches = ['build', 'install', 'download', 'registry', 'tpm', 'shim', 'attest', 'sign', 'cache', 'index-page'];
 const only = process.argv[2];
 let failed = 0;
 for (const name of benches.filter((b) => !only || b === only)) {

@@ -10,12 +10,20 @@ attacker who can change an installed file can change its line in the installed R
 its hash. Each member of the wheel is hashed from the archive and compared with the installed file.
 "Added" means a file the installed RECORD lists that the wheel does not hold and pip does not make
 (INSTALLER, REQUESTED, direct_url.json, RECORD, bytecode, entry-point scripts), or a file in one of the
-distribution's own top-level folders that the wheel does not hold (outside __pycache__).
+distribution's own top-level folders that the wheel does not hold.
+
+Bytecode is not in the wheel, but the interpreter runs it instead of the source whenever its header
+matches the source's size and time (or it is an unchecked hash-based pyc), so it is checked too: every
+pyc this interpreter would load must hold the code that the wheel's source compiles to (code objects
+compared, not bytes, which may differ between two compilations of the same source). A pyc for a source
+the wheel does not hold is added.
 """
 import configparser
 import csv
 import hashlib
+import importlib.util
 import json
+import marshal
 import os
 import re
 import sys
@@ -90,12 +98,38 @@ def installed_record(base, dist):
     return None
 
 
+def bytecode_verdict(pyc, wheel_sources, zf):
+    """None when this interpreter would never load the pyc, or it holds what the wheel's source
+    compiles to; "changed" or "added" otherwise."""
+    name = os.path.basename(pyc)
+    tag = sys.implementation.cache_tag
+    m = re.fullmatch(r"([^.]+)\.([^.]+)(?:\.opt-([12]))?\.pyc", name)
+    if not m or tag is None or m.group(2) != tag:
+        return None  # another interpreter's bytecode (or not bytecode): never loaded by this one
+    source = os.path.normpath(os.path.join(os.path.dirname(os.path.dirname(pyc)), m.group(1) + ".py"))
+    info = wheel_sources.get(source)
+    if info is None:
+        return "added"
+    with open(pyc, "rb") as f:
+        data = f.read()
+    if data[:4] != importlib.util.MAGIC_NUMBER:
+        return None  # a wrong magic number makes the interpreter compile the source instead
+    try:
+        found = marshal.loads(data[16:])
+        wanted = compile(zf.read(info), source, "exec", dont_inherit=True, optimize=int(m.group(3) or 0))
+    except Exception:
+        return "changed"
+    return None if found == wanted else "changed"
+
+
 def check(dist, wheel_path):
     base = os.path.normpath(str(dist.locate_file("")))
     name = dist.metadata["Name"] or ""
     result = {"version": dist.version, "dist_info": str(getattr(dist, "_path", "")), "changed": [], "missing": [], "added": [], "checked": 0}
     schemes = scheme_paths(name)
     expected = {}  # installed path -> shown path
+    wheel_sources = {}  # installed path of a .py member -> its zip entry
+    pycs = set()  # bytecode files to check against the wheel's sources
     with zipfile.ZipFile(wheel_path) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         dist_info = next((i.filename.split("/")[0] for i in infos if i.filename.endswith(".dist-info/WHEEL") and i.filename.count("/") == 1), None)
@@ -121,6 +155,8 @@ def check(dist, wheel_path):
                 target, shown = os.path.join(base, rel), rel
             target = os.path.normpath(target)
             expected[target] = shown
+            if target.endswith(".py"):
+                wheel_sources[target] = info
             result["checked"] += 1
             if not os.path.isfile(target):
                 result["missing"].append(shown)
@@ -139,6 +175,7 @@ def check(dist, wheel_path):
                 if path in expected or path in pip_made:
                     continue
                 if "__pycache__" in path.split(os.sep) and path.endswith(".pyc"):
+                    pycs.add(path)
                     continue
                 if os.path.dirname(path) == os.path.normpath(schemes["scripts"]) and os.path.basename(path) in scripts:
                     continue
@@ -153,12 +190,22 @@ def check(dist, wheel_path):
             owned.add(top)
     for top in owned:
         for root, dirs, files in os.walk(top):
-            dirs[:] = [x for x in dirs if x != "__pycache__"]
             for fname in files:
                 p = os.path.normpath(os.path.join(root, fname))
                 shown = os.path.relpath(p, base)
-                if p not in expected and shown not in result["added"]:
+                if os.path.basename(root) == "__pycache__" and fname.endswith(".pyc"):
+                    pycs.add(p)
+                elif p not in expected and shown not in result["added"]:
                     result["added"].append(shown)
+    if pycs:
+        with zipfile.ZipFile(wheel_path) as zf:
+            for p in sorted(pycs):
+                if not os.path.isfile(p):
+                    continue  # listed in the RECORD but gone: the interpreter compiles the source
+                verdict = bytecode_verdict(p, wheel_sources, zf)
+                shown = os.path.relpath(p, base)
+                if verdict and shown not in result[verdict]:
+                    result[verdict].append(shown)
     for key in ("changed", "missing", "added"):
         result[key].sort()
     return result

@@ -8,8 +8,9 @@ import { compare, explain, valid } from '@renovatebot/pep440';
 import { parse as parseSpecifier, satisfies } from '@renovatebot/pep440/lib/specifier.js';
 import { SealedError } from '../errors.js';
 import { parseSdistFilename, parseWheelFilename } from '../core/names.js';
-import type { ListedFile } from './page.js';
+import type { ListedFile } from './listing.js';
 import { isPinned, specifierMentionsPrerelease, type Requirement } from './requirement.js';
+import { escapeText } from '../core/text.js';
 
 export interface Selection {
   file: ListedFile & { hash: { kind: 'sha256'; sha256: string } };
@@ -190,6 +191,7 @@ export function selectSdist(
       hint: 'Use an index that publishes sha256 hashes (PEP 503 #sha256= fragments or PEP 691 "hashes").',
     });
   }
-  if (f.yanked) warn(`${f.filename} is yanked${f.yankedReason ? `: ${f.yankedReason}` : ''}; using it because ${wanted} pins it.`);
+  // The reason is the index's text: escaped whole, so a newline in it cannot start a line of its own.
+  if (f.yanked) warn(`${f.filename} is yanked${f.yankedReason ? `: ${escapeText(f.yankedReason)}` : ''}; using it because ${wanted} pins it.`);
   return { file: f as Selection['file'], version: best.version };
 }

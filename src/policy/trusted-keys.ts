@@ -39,9 +39,10 @@ export function parseTrustedKeys(text: string, source: string, privateKeyHex?: s
     }
   }
   if (keys.size === 0) throw new SealedError('MALFORMED_INPUT', `${source} lists no keys.`, { hint: 'Add one ed25519:<hex> public key per line.' });
-  // A private seed is 32 bytes like a public key, and about half of all seeds also decode as a curve
-  // point, so the shape cannot tell them apart. What can: the public key derived from it, taken as a
-  // seed, is the configured key's or another entry's (a key pair pasted together).
+  // A private seed is 32 bytes like a public key, and about 1 seed in 16 also decodes as a torsion-free
+  // point (half are points, an eighth of those torsion-free), so the shape cannot tell them apart. What
+  // can: the public key derived from it, taken as a seed, is the configured key's or another entry's (a
+  // key pair pasted together). Another key's seed pasted alone is indistinguishable (docs/keys.md).
   const listed = new Set([...lineOf.keys()]);
   for (const [hex, line] of lineOf) {
     const derived = publicFromSeed(hex);

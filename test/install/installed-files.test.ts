@@ -146,6 +146,32 @@ describe('sealed verify: installed files against the sealed wheel', () => {
     assert.deepEqual(r.json.packages[0].files.changed, ['scripts/demo-tool']);
   });
 
+  it('refuses changed bytecode the interpreter would run instead of the untouched source', async () => {
+    reinstall();
+    const pyc = pyOut('import importlib.util, demo_files; print(importlib.util.cache_from_source(demo_files.__file__))');
+    const original = readFileSync(pyc);
+    // The attack: other code under the original header (the source's size and time), so Python loads it.
+    const evil = pyOut(`import marshal; print(marshal.dumps(compile("VALUE = 666\\ndef main():\\n    print(VALUE)\\n", "x", "exec")).hex())`);
+    writeFileSync(pyc, Buffer.concat([original.subarray(0, 16), Buffer.from(evil, 'hex')]));
+    assert.equal(pyOut('import demo_files; print(demo_files.VALUE)'), '666', 'the interpreter runs the changed bytecode');
+    const r = await verify(sealedHome());
+    assert.equal(r.status, 1, r.stdout);
+    assert.equal(r.json.error.code, 'INSTALLED_FILE_MISMATCH');
+    const shown = pyc.slice(site.length + 1);
+    assert.deepEqual(r.json.packages[0].files.changed, [shown]);
+    // Bytecode for a source the wheel does not hold is added (pip's reinstall leaves it in place).
+    const ghost = join(site, 'demo_files', '__pycache__', shown.split('/').pop()!.replace('__init__', 'ghost'));
+    writeFileSync(ghost, original);
+    reinstall();
+    const planted = await verify(sealedHome());
+    assert.equal(planted.status, 1, planted.stdout);
+    assert.deepEqual(planted.json.packages[0].files, { ...planted.json.packages[0].files, changed: [], added: [ghost.slice(site.length + 1)] });
+    // Bytecode pip compiled from the wheel's own source passes.
+    rmSync(ghost);
+    const again = await verify(sealedHome());
+    assert.equal(again.status, 0, again.stdout);
+  });
+
   it('reports a file the installed RECORD lists that the wheel does not hold, and a listed file that is missing', async () => {
     reinstall();
     const extra = join(site, 'demo_extra.py');
