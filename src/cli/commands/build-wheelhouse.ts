@@ -34,8 +34,12 @@ export async function buildWheelhouse(ctx: Context, args: ParsedArgs, home: stri
     progress: (m) => out.progress(m),
     stage: new StageLog(out, ctx.io.stderr).report,
   });
+  const reused = built.filter((b) => b.action === 'reuse').length;
   out.result({ output: outDir, packages: built }, () =>
-    [table(['package', 'version', 'wheel', 'signer'], built.map((b) => [b.name, b.version, b.wheel.split('/').pop() ?? b.wheel, `${b.fingerprint.slice(0, 19)}…`])), `sealed ${built.length} wheel(s) into ${outDir}`].join('\n'),
+    [
+      table(['package', 'version', 'action', 'wheel', 'signer'], built.map((b) => [b.name, b.version, b.action === 'reuse' ? 'reused seal' : 'built', b.wheel.split('/').pop() ?? b.wheel, `${b.fingerprint.slice(0, 19)}…`])),
+      `sealed ${built.length} wheel(s) into ${outDir}${reused ? ` (${reused} reused from stored seals)` : ''}`,
+    ].join('\n'),
   );
   return 0;
 }
