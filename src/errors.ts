@@ -70,6 +70,8 @@ const USAGE = [
   'TOKEN_KEY_NOT_FOUND',
   'CACHE_READ_ONLY',
   'CACHE_NOT_INITIALIZED',
+  'LOCK_PYTHON_MISMATCH',
+  'LOCK_ENVIRONMENT_MISMATCH',
 ] as const;
 
 /** Exit 3: operational failure. */

@@ -1,7 +1,11 @@
 // `sealed build -r FILE [-c FILE] | --lock pylock.toml -o DIR`: a wheelhouse. pip resolves the whole set
 // (as for install, but ignoring what the target environment already has); every resolved distribution
-// is checked against the file's hashes or the lock, then fetched, verified, built and sealed into DIR.
-// Nothing is installed and nothing is pinned (as `sealed build`).
+// is checked against the file's hashes or the lock; then, per distribution, a stored seal is reused by
+// install's rule (install/reuse.ts: same source SHA-256, the interpreter's tags, accepted by the trust
+// path under the stored pins and policy, the stored wheel re-hashed) when its stored attestation
+// verifies against it too, and its wheel, seal and attestation are copied into DIR; otherwise the sdist
+// is fetched, verified, built and sealed into DIR. Nothing is installed and nothing is pinned (as
+// `sealed build`).
 
 import { SealedError } from '../errors.js';
 import { findSdist, type SdistCandidate } from '../index/index.js';
@@ -10,8 +14,14 @@ import { BuildLog } from '../build/log.js';
 import { logPathFor, publish, sealFromSource, storeSealed, withWorkDir } from '../pipeline/index.js';
 import { HttpClient } from '../http/index.js';
 import { Registry } from '../registry/index.js';
-import { resolveWithPip } from '../install/pip-resolve.js';
+import { resolveWithPip, supportedTags } from '../install/pip-resolve.js';
+import { findReusable, type Reusable } from '../install/reuse.js';
 import { sourceStages, type StageEvent } from '../install/stages.js';
+import { TrustSession } from '../trust/index.js';
+import { attestationPathFor, verifyAttestationText, writeAttestationFile } from '../attest/index.js';
+import { publishReused } from '../pipeline/index.js';
+import type { Seal } from '../seal/index.js';
+import { readFileSync } from 'node:fs';
 import type { TpmConfig } from '../tpm/index.js';
 import type { RequirementInputs } from './requirement-options.js';
 
@@ -20,8 +30,10 @@ export interface BuiltOne {
   version: string;
   wheel: string;
   seal: string;
+  attestation: string;
   sha256: string;
   fingerprint: string;
+  action: 'build' | 'reuse';
 }
 
 export async function buildMany(o: {
@@ -37,6 +49,7 @@ export async function buildMany(o: {
   stage: (e: StageEvent) => void;
 }): Promise<BuiltOne[]> {
   const py = await probePython(o.python);
+  const tagsPromise = supportedTags(o.python);
   const http = new HttpClient();
   return withWorkDir(o.home, 'wheelhouse', async (workDir) => {
     o.progress('resolving with pip');
@@ -61,8 +74,18 @@ export async function buildMany(o: {
     const built: BuiltOne[] = [];
     const registry = Registry.open(o.home);
     try {
+      const tags = await tagsPromise;
+      const trust = new TrustSession(registry, registry.policy());
       for (const d of resolution.dists) {
         const label = `${d.name} ${d.version}`;
+        const candidate = candidates.get(d.name)!;
+        const reused = findReusable(d, candidate.sha256.toLowerCase(), { trust, registry, tags }, (r) => storedAttestation(r, registry));
+        if (reused) {
+          const written = await publishReused({ ...reused.also, summary: reused.summary, storedWheel: reused.wheel }, o.outDir);
+          o.stage({ package: label, stage: 'reused', detail: reused.summary.fingerprint });
+          built.push({ name: d.name, version: d.version, ...written, sha256: reused.summary.artifact.sha256, fingerprint: reused.summary.fingerprint, action: 'reuse' });
+          continue;
+        }
         const one = await withWorkDir(o.home, d.name, async (dir) => {
           // The candidate found above is the source: it is not looked up again (its digest is checked as it downloads).
           const start = Date.now();
@@ -70,9 +93,12 @@ export async function buildMany(o: {
           for (const e of sourceStages(label, sealed.summary.source)) o.stage(e);
           o.stage({ package: label, stage: 'built', seconds: (Date.now() - start) / 1000, detail: sealed.summary.artifact.filename });
           const written = await publish(sealed, o.outDir);
-          storeSealed(registry, sealed, written.wheel);
+          const stored = storeSealed(registry, sealed, written.wheel);
+          // Beside the stored wheel, as install keeps it, so that a later wheelhouse can reuse the seal whole.
+          writeAttestationFile(attestationPathFor(stored), sealed.attestation);
+          trust.remember(sealed.summary);
           o.stage({ package: label, stage: 'sealed', detail: sealed.summary.fingerprint });
-          return { name: d.name, version: d.version, wheel: written.wheel, seal: written.seal, sha256: sealed.summary.artifact.sha256, fingerprint: sealed.summary.fingerprint };
+          return { name: d.name, version: d.version, ...written, sha256: sealed.summary.artifact.sha256, fingerprint: sealed.summary.fingerprint, action: 'build' as const };
         });
         built.push(one);
       }
@@ -81,4 +107,21 @@ export async function buildMany(o: {
     }
     return built;
   }).finally(() => http.close());
+}
+
+/**
+ * The seal document and the attestation stored beside a reusable wheel, when the attestation verifies
+ * against that wheel and seal (which verifies the seal document read here too); else null.
+ */
+function storedAttestation(r: Reusable, registry: Registry): { seal: Seal; attestation: string } | null {
+  const stored = registry.sealByChainHash(r.summary.chainHash, r.summary.fingerprint);
+  if (!stored) return null;
+  const path = attestationPathFor(r.wheel);
+  try {
+    const attestation = readFileSync(path, 'utf8');
+    verifyAttestationText(attestation, path, { artifact: { sha256: r.summary.artifact.sha256 }, seal: stored.seal });
+    return { seal: stored.seal, attestation };
+  } catch {
+    return null; // absent (a seal imported or made before attestations were stored) or changed: build instead
+  }
 }

@@ -5,7 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SealedError } from '../errors.js';
-import { checkResolved, hashPolicy, loadRequirementFiles, lockPlan, parsePylock, type ResolvedSource } from '../requirements/index.js';
+import { checkLockTarget, checkResolved, hashPolicy, loadRequirementFiles, lockPlan, lockQuestions, parsePylock, type Lock, type ResolvedSource } from '../requirements/index.js';
+import { askInterpreter } from '../env/markers.js';
 import type { OptionSpec } from './command.js';
 import type { ParsedArgs } from './command.js';
 
@@ -23,6 +24,8 @@ export interface RequirementInputs {
   /** A lock is the whole set: pip must add nothing to it. */
   noDeps: boolean;
   checkSources: ((dists: ResolvedSource[]) => void) | undefined;
+  /** --lock: the lock read, checked against the target interpreter by checkLockFor before pip runs. */
+  lock?: { lock: Lock; path: string };
 }
 
 function list(args: ParsedArgs, name: string): string[] {
@@ -49,8 +52,9 @@ export function requirementInputs(args: ParsedArgs, cwd: string): RequirementInp
       if (e instanceof SealedError) throw e;
       throw new SealedError('USAGE', `Cannot read the lock ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, { where: path });
     }
-    const plan = lockPlan(parsePylock(text, path), path);
-    return { requirements: plan.requirements, pipArgs: [], files: [], noDeps: true, checkSources: (d) => checkResolved(plan.policy, d) };
+    const parsed = parsePylock(text, path);
+    const plan = lockPlan(parsed, path);
+    return { requirements: plan.requirements, pipArgs: [], files: [], noDeps: true, checkSources: (d) => checkResolved(plan.policy, d), lock: { lock: parsed, path } };
   }
   if (files.length === 0 && constraints.length === 0) {
     if (args.positionals.length === 0) throw new SealedError('USAGE', 'Name at least one requirement, -r FILE or --lock FILE.');
@@ -61,4 +65,12 @@ export function requirementInputs(args: ParsedArgs, cwd: string): RequirementInp
   const policy = hashPolicy(loaded.requirements, loaded.constraints, loaded.files.join(', '));
   const pipArgs = [...files.flatMap((f) => ['-r', resolve(cwd, f)]), ...constraints.flatMap((f) => ['-c', resolve(cwd, f)])];
   return { requirements: args.positionals, pipArgs, files: loaded.files, noDeps: false, checkSources: policy.required ? (d) => checkResolved(policy, d) : undefined };
+}
+
+/** With --lock: PEP 751's checks of the target interpreter (requires-python, environments), before anything is fetched. */
+export async function checkLockFor(inputs: RequirementInputs, python: string, env: NodeJS.ProcessEnv): Promise<void> {
+  if (!inputs.lock) return;
+  const { lock, path } = inputs.lock;
+  const answers = await askInterpreter(python, lockQuestions(lock), env);
+  checkLockTarget(lock, path, { python, ...answers });
 }

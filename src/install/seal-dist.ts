@@ -21,7 +21,8 @@ import type { SealSummary } from '../seal/index.js';
 import type { TrustSession, Verdict } from '../trust/index.js';
 import type { Signer } from '../signer/index.js';
 import { hashFile } from '../util/hash-file.js';
-import { wheelMatchesTags, type PlannedDist } from './pip-resolve.js';
+import type { PlannedDist } from './pip-resolve.js';
+import { findReusable } from './reuse.js';
 import type { Action, InstallOptions, PackageOutcome } from './types.js';
 import { attestationPathFor, writeAttestationFile } from '../attest/index.js';
 import { sourceStages } from './stages.js';
@@ -55,7 +56,7 @@ export async function sealDist(dist: PlannedDist, candidate: SdistCandidate | nu
   const substituted = c.o.cache && !c.o.dryRun ? await c.o.cache.substitute(c.registry, dist.name, dist.version, sourceSha256) : null;
 
   // 3. Reuse.
-  const reusable = findReusable(dist, sourceSha256, c);
+  const reusable = findReusable(dist, sourceSha256, c, () => true);
   if (c.o.dryRun) return { status: 'planned', name: dist.name, version: dist.version, action: reusable ? 'reuse' : 'build', summary: reusable?.summary ?? null };
 
   // 4. Build.
@@ -91,23 +92,6 @@ function sharedInstead(verdict: Verdict, sealed: Sealed, sourceSha256: string, c
     });
   }
   return { action: 'reuse', summary: agreeing, wheel, log: sealed.log, verdict: again };
-}
-
-/** A stored seal for the same name, version and source that the verdict accepts, with its wheel. */
-function findReusable(dist: PlannedDist, sourceSha256: string, c: DistContext): { summary: SealSummary; wheel: string; verdict: Verdict & { accepted: true } } | null {
-  for (const summary of c.trust.validSeals(dist.name, dist.version)) {
-    if (!digestsEqual(summary.sourceSha256, sourceSha256) || !wheelMatchesTags(summary.artifact.filename, c.tags)) continue;
-    // Cheap checks first; the wheel is hashed last, once: wheelPath() re-hashes it against the sealed SHA-256.
-    const verdict = c.trust.evaluate(summary, 'install', sourceSha256);
-    if (!verdict.accepted) continue;
-    try {
-      const wheel = c.registry.wheelPath(summary.artifact.sha256, summary.artifact.filename);
-      if (wheel) return { summary, wheel, verdict };
-    } catch {
-      /* a changed stored wheel is not reusable: build afresh */
-    }
-  }
-  return null;
 }
 
 async function buildFresh(dist: PlannedDist, candidate: SdistCandidate | null, c: DistContext): Promise<Sealed> {

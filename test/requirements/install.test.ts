@@ -132,6 +132,22 @@ describe('sealed install --lock (PEP 751)', () => {
     assert.deepEqual(installed(python), []);
   });
 
+  it("refuses a lock whose requires-python or environments exclude the target interpreter (exit 2), before the index is asked anything", async () => {
+    const python = venv();
+    for (const [head, expected] of [
+      ['requires-python = ">=99"', 'LOCK_PYTHON_MISMATCH'],
+      ["environments = [\"sys_platform == 'win32'\"]", 'LOCK_ENVIRONMENT_MISMATCH'],
+    ] as const) {
+      writeFileSync(join(work, 'other.pylock.toml'), lockFile(sha['demo-req-lib==1.0.0']!).replace('created-by = "hand"', `created-by = "hand"\n${head}`));
+      const asked = index.requests.length;
+      const res = await sealed(join(work, 'h9'), python, '--lock', 'other.pylock.toml');
+      assert.equal(res.status, 2, res.stderr);
+      assert.equal(res.json.error.code, expected);
+      assert.equal(index.requests.length, asked, 'nothing was fetched');
+      assert.deepEqual(installed(python), []);
+    }
+  });
+
   it('refuses a lock combined with other requirements (exit 2)', async () => {
     writeFileSync(join(work, 'pylock.toml'), lockFile(sha['demo-req-lib==1.0.0']!));
     const res = await sealed(join(work, 'h8'), venv(), '--lock', 'pylock.toml', 'demo-req-lib');

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkResolved, hashPolicy, loadRequirementFiles, lockPlan, parsePylock, parseRequirements } from '../../src/requirements/index.js';
+import { checkLockTarget, checkResolved, hashPolicy, loadRequirementFiles, lockPlan, lockQuestions, parsePylock, parseRequirements } from '../../src/requirements/index.js';
+import { askInterpreter } from '../../src/env/markers.js';
 import { isSealedError, type ErrorCode } from '../../src/errors.js';
 
 const H1 = 'a'.repeat(64);
@@ -130,7 +131,48 @@ describe('parsePylock (PEP 751)', () => {
     ['a VCS source', lock(pkg('six', '1', 'vcs = { type = "git", url = "https://x", commit-id = "abc" }')), /vcs/],
     ['an sdist without sha256', lock(pkg('six', '1', 'sdist = { hashes = { sha512 = "00" } }')), /no sha256/],
     ['one name twice without markers', lock(pkg('six', '1') + pkg('six', '2')), /locked twice/],
+    ['environments that are not a list of markers', lock(pkg('six', '1'), 'lock-version = "1.0"\nenvironments = "os_name == \'posix\'"\n'), /environments/],
+    ['a package requires-python that is not a string', lock(pkg('six', '1', `requires-python = 3\nsdist = { hashes = { sha256 = "${H1}" } }`)), /requires-python/],
   ] as const) {
     it(`refuses ${what} (MALFORMED_INPUT)`, () => code(() => parsePylock(text, 'pylock.toml'), 'MALFORMED_INPUT', about));
   }
+});
+
+describe('a PEP 751 lock against the target interpreter (python3, answering with its own pip)', () => {
+  const pkg = (name: string, extra = '') => `[[packages]]\nname = "${name}"\nversion = "1.0"\n${extra}sdist = { hashes = { sha256 = "${H1}" } }\n`;
+  async function check(text: string): Promise<void> {
+    const lock = parsePylock(text, 'pylock.toml');
+    checkLockTarget(lock, 'pylock.toml', { python: 'python3', ...(await askInterpreter('python3', lockQuestions(lock), process.env)) });
+  }
+  async function refused(text: string, expected: ErrorCode, about: RegExp): Promise<void> {
+    await assert.rejects(check(text), (e) => {
+      assert.ok(isSealedError(e), String(e));
+      assert.equal(e.code, expected, e.message);
+      assert.match(e.message, about);
+      return true;
+    });
+  }
+  const head = (lines: string) => `lock-version = "1.0"\n${lines}`;
+
+  it("accepts a lock whose requires-python and one of whose environments hold", async () => {
+    await check(head(`requires-python = ">=3.8"\nenvironments = ["sys_platform == 'win32'", "os_name == 'posix'"]\n`) + pkg('six', 'requires-python = ">=3"\n'));
+  });
+  it("refuses the lock's requires-python that excludes the interpreter (LOCK_PYTHON_MISMATCH, exit 2)", async () => {
+    await refused(head('requires-python = ">=99"\n') + pkg('six'), 'LOCK_PYTHON_MISMATCH', /requires Python >=99, and the target interpreter python3 \(Python 3\.\d+\.\d+\)/);
+    const e = await check(head('requires-python = "<3"\n') + pkg('six')).catch((x: unknown) => x);
+    assert.ok(isSealedError(e, 'LOCK_PYTHON_MISMATCH'));
+    assert.equal(e.exitCode, 2);
+    assert.match(String(e.details.hint), /--python/);
+  });
+  it('refuses a lock none of whose environments holds (LOCK_ENVIRONMENT_MISMATCH)', async () => {
+    await refused(head(`environments = ["sys_platform == 'win32'", "python_version < '3'"]\n`) + pkg('six'), 'LOCK_ENVIRONMENT_MISMATCH', /none of its 2 environment marker/);
+  });
+  it("refuses a package's requires-python that excludes the interpreter, naming it, unless its marker skips it", async () => {
+    await refused(head('') + pkg('six') + pkg('old-thing', 'requires-python = "<3"\n'), 'LOCK_PYTHON_MISMATCH', /old-thing 1\.0 requires Python <3/);
+    await check(head('') + pkg('six') + pkg('old-thing', `marker = "python_version < '3'"\nrequires-python = "<3"\n`));
+  });
+  it('refuses a requires-python or marker the interpreter cannot read (MALFORMED_INPUT)', async () => {
+    await refused(head('requires-python = "at least three"\n') + pkg('six'), 'MALFORMED_INPUT', /requires-python: "at least three" is not a PEP 440/);
+    await refused(head('environments = ["os_name is posix"]\n') + pkg('six'), 'MALFORMED_INPUT', /environments\[0\]/);
+  });
 });

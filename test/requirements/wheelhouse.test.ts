@@ -53,4 +53,25 @@ describe('sealed build -r FILE -o DIR (a wheelhouse)', () => {
     assert.equal(res.json.error.code, 'HASH_MISMATCH');
     assert.ok(!existsSync(out) || readdirSync(out).length === 0);
   });
+
+  it("--lock refuses a package whose requires-python excludes the interpreter (exit 2), fetching nothing and writing nothing", async () => {
+    const lock = [
+      'lock-version = "1.0"',
+      '[[packages]]',
+      'name = "demo-wh-lib"',
+      'version = "1.0.0"',
+      'requires-python = "<3"',
+      `sdist = { hashes = { sha256 = "${sha['demo-wh-lib']}" } }`,
+      '',
+    ].join('\n');
+    writeFileSync(join(work, 'old.pylock.toml'), lock);
+    const out = join(work, 'old-wheelhouse');
+    const asked = index.requests.length;
+    const res = await runCli(['--json', '--home', join(work, 'home3'), 'build', '--lock', 'old.pylock.toml', '-o', out, '--index-url', index.url, '--python', 'python3'], { cwd: work, env: { SEALED_SANDBOX: 'none' } });
+    assert.equal(res.status, 2, res.stderr);
+    assert.equal(res.json.error.code, 'LOCK_PYTHON_MISMATCH');
+    assert.match(res.json.error.message, /demo-wh-lib 1\.0\.0 requires Python <3/);
+    assert.equal(index.requests.length, asked);
+    assert.ok(!existsSync(out));
+  });
 });

@@ -10,7 +10,7 @@ import { tpmConfigFromEnv } from '../../tpm/index.js';
 import { StageLog } from '../progress.js';
 import { Notices } from '../notices.js';
 import { checkPythonPath } from '../python-check.js';
-import { requirementInputs } from '../requirement-options.js';
+import { checkLockFor, requirementInputs } from '../requirement-options.js';
 import { buildMany } from '../build-many.js';
 
 export async function buildWheelhouse(ctx: Context, args: ParsedArgs, home: string): Promise<number> {
@@ -20,6 +20,7 @@ export async function buildWheelhouse(ctx: Context, args: ParsedArgs, home: stri
   const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, notices.warn);
   const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
   checkPythonPath(python, ctx.cwd);
+  await checkLockFor(inputs, python, ctx.env);
   const outDir = resolve(ctx.cwd, stringOption(args, 'output') ?? 'dist');
   const built = await buildMany({
     home,
@@ -33,8 +34,12 @@ export async function buildWheelhouse(ctx: Context, args: ParsedArgs, home: stri
     progress: (m) => out.progress(m),
     stage: new StageLog(out, ctx.io.stderr).report,
   });
+  const reused = built.filter((b) => b.action === 'reuse').length;
   out.result({ output: outDir, packages: built }, () =>
-    [table(['package', 'version', 'wheel', 'signer'], built.map((b) => [b.name, b.version, b.wheel.split('/').pop() ?? b.wheel, `${b.fingerprint.slice(0, 19)}…`])), `sealed ${built.length} wheel(s) into ${outDir}`].join('\n'),
+    [
+      table(['package', 'version', 'action', 'wheel', 'signer'], built.map((b) => [b.name, b.version, b.action === 'reuse' ? 'reused seal' : 'built', b.wheel.split('/').pop() ?? b.wheel, `${b.fingerprint.slice(0, 19)}…`])),
+      `sealed ${built.length} wheel(s) into ${outDir}${reused ? ` (${reused} reused from stored seals)` : ''}`,
+    ].join('\n'),
   );
   return 0;
 }

@@ -4,7 +4,7 @@ import { table } from '../output.js';
 import { StageLog } from '../progress.js';
 import { Notices } from '../notices.js';
 import { checkPythonPath } from '../python-check.js';
-import { REQUIREMENT_OPTIONS, requirementInputs } from '../requirement-options.js';
+import { REQUIREMENT_OPTIONS, checkLockFor, requirementInputs } from '../requirement-options.js';
 import { SealedError } from '../../errors.js';
 import { resolveIndexConfig } from '../../index/index.js';
 import { resolvePythonCommand } from '../../env/index.js';
@@ -50,6 +50,7 @@ export const command: Command = {
     const dryRun = boolOption(args, 'dry-run');
     const sandboxMode = resolveSandboxMode(stringOption(args, 'sandbox'), ctx.env);
     const inputs = requirementInputs(args, ctx.cwd);
+    await checkLockFor(inputs, python, ctx.env);
     const cache = await (await import('./install-cache.js')).cacheFor(ctx, args, home);
 
     const result = await installPackages({
