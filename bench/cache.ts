@@ -4,7 +4,8 @@
 // (2) `sealed cache push` of 10,000 seals, then `sealed cache verify`: seals per second (file:// and
 // moto); (3) a consumer's sync of one package out of those 10,000 (listing, log sync, inclusion
 // proof, seal and wheel), in process.
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -89,11 +90,18 @@ try {
     // Before/after on the same seals, interleaved: the first N of them to fresh file:// caches.
     const n = Number(process.env.SEALED_BENCH_BASELINE_PUSH);
     const few = manySealsHome('bench-many', specs.slice(0, n), join(work, 'few'));
+    // The baseline build reads registry schema 2, which is schema 3 less the checkpoint pins table.
+    const oldHome = join(work, 'few-schema-2', 'home');
+    cpSync(few.home, oldHome, { recursive: true });
+    const db = new Database(join(oldHome, 'registry.db'));
+    db.exec('DROP TABLE cache_checkpoints');
+    db.pragma('user_version = 2');
+    db.close();
     for (let i = 0; i < runs; i++) {
-      for (const [label, run] of [['sealed', sealed], ['baseline', baseline]] as const) {
+      for (const [label, run, home] of [['sealed', sealed, few.home], ['baseline', baseline, oldHome]] as const) {
         const url = `file://${join(work, `few-${label}-${i}`)}`;
-        await run('--home', few.home, 'cache', 'init', url);
-        const ms = await run('--home', few.home, 'cache', 'push', url);
+        await run('--home', home, 'cache', 'init', url);
+        const ms = await run('--home', home, 'cache', 'push', url);
         console.log(`push ${n} seals to file://, ${label}: ${ms.toFixed(0)} ms, ${(n / (ms / 1000)).toFixed(0)} seals/s`);
       }
     }
