@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { SealedError } from '../errors.js';
 import { verifySignature } from '../seal/index.js';
-import { formatCheckpoint, NoteError, noteSignedBy, parseCheckpoint, parseNote, signNote, type Checkpoint } from './checkpoint.js';
+import { formatCheckpoint, MAX_NOTE_SIZE, NoteError, noteSignedBy, parseCheckpoint, parseNote, signNote, type Checkpoint } from './checkpoint.js';
 import { consistencyProof, hashLeaf, HASH_SIZE, hashesEqual, inclusionProof, rootFromInclusionProof, verifyConsistency } from './merkle.js';
 import { appendEntries, edgeTiles, entriesPath, parseBundle, tileKey, tilePath, tileRangeHasher, tilesNeeded, TILE_WIDTH, type LogEdge, type TileRef } from './tiles.js';
 import { keys, LIMITS, logOrigin } from './layout.js';
-import type { CacheStore } from './store.js';
+import type { CacheStore, StoredObject } from './store.js';
 
 /** How long a writer's lock holds before another writer may take it over (a crashed writer's lock). */
 export const LOCK_LEASE_MS = 60_000;
@@ -37,7 +37,16 @@ export interface SignedCheckpoint extends Checkpoint {
 
 /** The log's checkpoint, verified: null when the log has none yet. */
 export async function readCheckpoint(store: CacheStore, log: LogId): Promise<SignedCheckpoint | null> {
-  const obj = await store.get(keys.checkpoint(log.fingerprintHex), 16 * 1024);
+  return verifiedCheckpoint(store, log, await fetchCheckpoint(store, log.fingerprintHex));
+}
+
+/** The checkpoint object as stored (untrusted), so it can be fetched while the log's key is. */
+export function fetchCheckpoint(store: CacheStore, fingerprintHex: string): Promise<StoredObject | null> {
+  return store.get(keys.checkpoint(fingerprintHex), MAX_NOTE_SIZE);
+}
+
+/** A fetched checkpoint object once its signature by the log's key and its origin are checked. */
+export function verifiedCheckpoint(store: CacheStore, log: LogId, obj: StoredObject | null): SignedCheckpoint | null {
   if (obj === null) return null;
   let cp: Checkpoint;
   try {
@@ -71,8 +80,11 @@ export function describeCheckpoint(c: Checkpoint): string {
  *  until the caller checks what it computes from them against the signed root. */
 export class TileReader {
   private readonly tiles = new Map<string, Buffer>();
+  /** Fetches under way, so concurrent proofs over one reader read each tile and bundle once. */
+  private readonly pending = new Map<string, Promise<Buffer>>();
+  private readonly bundles = new Map<string, Promise<Buffer[]>>();
 
-  constructor(private readonly store: CacheStore, private readonly log: LogId, readonly size: number) {}
+  constructor(readonly store: CacheStore, readonly log: LogId, readonly size: number) {}
 
   private missing(path: string): SealedError {
     return new SealedError('LOG_INCOMPLETE', `The log ${this.log.origin} in ${this.store.url} lacks ${path}, which its checkpoint (size ${this.size}) covers.`, {
@@ -86,6 +98,16 @@ export class TileReader {
     const k = tileKey(ref);
     const have = this.tiles.get(k);
     if (have) return have;
+    let p = this.pending.get(k);
+    if (!p) {
+      p = this.fetchTile(ref, k);
+      this.pending.set(k, p);
+      p.catch(() => this.pending.delete(k));
+    }
+    return p;
+  }
+
+  private async fetchTile(ref: TileRef, k: string): Promise<Buffer> {
     const prefix = keys.log(this.log.fingerprintHex);
     let obj = await this.store.get(prefix + tilePath(ref), LIMITS.tile);
     if (obj === null && ref.width < TILE_WIDTH) obj = await this.store.get(prefix + tilePath({ ...ref, width: TILE_WIDTH }), LIMITS.tile);
@@ -101,7 +123,18 @@ export class TileReader {
   }
 
   /** The entries of one bundle (all `width` of them), or LOG_INCOMPLETE. */
-  async bundle(index: number, width: number): Promise<Buffer[]> {
+  bundle(index: number, width: number): Promise<Buffer[]> {
+    const k = `${index}/${width}`;
+    let p = this.bundles.get(k);
+    if (!p) {
+      p = this.fetchBundle(index, width);
+      this.bundles.set(k, p);
+      p.catch(() => this.bundles.delete(k));
+    }
+    return p;
+  }
+
+  private async fetchBundle(index: number, width: number): Promise<Buffer[]> {
     const prefix = keys.log(this.log.fingerprintHex);
     let obj = await this.store.get(prefix + entriesPath(index, width), LIMITS.bundle);
     let entries = obj === null ? null : parseBundle(obj.body, width);
@@ -136,11 +169,12 @@ export class TileReader {
  * The entry at `index`, proved to be in the tree the checkpoint signs: its bytes hash to the leaf
  * whose inclusion proof (made from the cache's tiles) leads to the signed root.
  */
-export async function provenEntry(store: CacheStore, log: LogId, cp: Checkpoint, index: number): Promise<Buffer> {
+export async function provenEntry(reader: TileReader, cp: Checkpoint, index: number): Promise<Buffer> {
+  const { store, log } = reader;
+  if (reader.size !== cp.size) throw new Error('the tile reader is for another tree size');
   if (index >= cp.size) {
     throw new SealedError('CACHE_ENTRY_INVALID', `A listing points at entry ${index} of log ${log.origin}, which has ${cp.size} entries.`);
   }
-  const reader = new TileReader(store, log, cp.size);
   const bundleIndex = Math.floor(index / TILE_WIDTH);
   const width = Math.min(TILE_WIDTH, cp.size - bundleIndex * TILE_WIDTH);
   const [entries, proof] = await Promise.all([reader.bundle(bundleIndex, width), reader.inclusionProof(index)]);
@@ -191,27 +225,44 @@ export interface Writer {
   sign(message: Buffer): Buffer;
 }
 
+export interface AppendOptions {
+  /** The lock's lease (LOCK_LEASE_MS unless a test shortens it). */
+  leaseMs?: number;
+  /** Runs under the lock once the checkpoint is swapped, before the lock is released (the listings). */
+  published?: (result: AppendResult) => Promise<void>;
+}
+
 /**
- * Appends entries to the log: under the log's lock, reads its right edge, writes the new tiles and
- * bundles, then swaps the checkpoint (If-Match on the one it read). `entries` runs under the lock, so
- * it can drop entries another push published meanwhile: two pushes of one seal add it once.
+ * Appends entries to the log in one batch: under the log's lock, reads the checkpoint and its right
+ * edge, asks `entries` what to append (under the lock, so it can drop entries another push published
+ * meanwhile: two pushes of one seal add it once), writes the new tiles and bundles, then swaps the
+ * checkpoint (If-Match on the one it read): one checkpoint and one edge update per push.
+ *
+ * A lost lease never corrupts the log. The lease is renewed while the push runs; every write first
+ * checks that the lease still holds with a margin; an existing tile is replaced only while the
+ * checkpoint is still the one this writer read; and the checkpoint's compare-and-swap decides: a
+ * writer whose lease lapsed finds the checkpoint moved and publishes nothing.
  */
 export async function appendToLog(
   store: CacheStore,
   log: LogId,
   writer: Writer,
   entries: () => Promise<Buffer[]>,
+  opts: AppendOptions = {},
 ): Promise<AppendResult | null> {
-  const lock = await acquireLock(store, log);
+  const lock = await acquireLock(store, log, opts.leaseMs ?? LOCK_LEASE_MS);
   try {
-    const todo = await entries();
-    if (todo.length === 0) return null;
     const current = await readCheckpoint(store, log);
     const size = current?.size ?? 0;
     const reader = new TileReader(store, log, size);
     const edge: LogEdge = { size, partialTiles: new Map(), partialEntries: [] };
-    for (const ref of edgeTiles(size)) edge.partialTiles.set(ref.level, await reader.tile(ref));
-    if (size % TILE_WIDTH !== 0) edge.partialEntries = await reader.bundle(Math.floor(size / TILE_WIDTH), size % TILE_WIDTH);
+    const edgeRefs = edgeTiles(size);
+    const [tiles, partialEntries] = await Promise.all([
+      Promise.all(edgeRefs.map((ref) => reader.tile(ref))),
+      size % TILE_WIDTH !== 0 ? reader.bundle(Math.floor(size / TILE_WIDTH), size % TILE_WIDTH) : Promise.resolve([]),
+    ]);
+    edgeRefs.forEach((ref, i) => edge.partialTiles.set(ref.level, tiles[i]!));
+    edge.partialEntries = partialEntries;
     if (current !== null) {
       // The edge read must be the tree the checkpoint signs, or appending would publish a fork.
       const root = tileRangeHasher(size, (t) => edge.partialTiles.get(t.level) ?? missingTile(t))(0, size);
@@ -222,48 +273,49 @@ export async function appendToLog(
         });
       }
     }
+    const todo = await entries();
+    if (todo.length === 0) return null;
     const appended = appendEntries(edge, todo);
     // Tiles beyond the committed size belong to no checkpoint yet: a writer that died under an
-    // expired lock may have left some, so they are overwritten rather than created exclusively.
+    // expired lock may have left some, so they may be replaced, but only while the checkpoint is the
+    // one read above (a moved checkpoint means another writer took over: its tiles stay).
     await parallel(appended.writes, 16, async (w) => {
       const key = keys.log(log.fingerprintHex) + w.path;
-      if (!(await store.putIfAbsent(key, w.data))) {
-        const have = await store.get(key, LIMITS.bundle);
-        if (have === null || !have.body.equals(w.data)) await overwrite(store, key, w.data, have?.etag ?? null);
-      }
+      lock.check();
+      if (await store.putIfAbsent(key, w.data)) return;
+      const have = await store.get(key, LIMITS.bundle);
+      if (have !== null && have.body.equals(w.data)) return;
+      const now = await fetchCheckpoint(store, log.fingerprintHex);
+      if ((now?.etag ?? null) !== (current?.etag ?? null)) throw superseded(store, log);
+      lock.check();
+      if ((await store.swap(key, w.data, have?.etag ?? null)) === null) throw superseded(store, log);
     });
     const text = formatCheckpoint({ origin: log.origin, size: appended.size, root: appended.root });
     const note = signNote(text, log.origin, log.publicKey, (m) => writer.sign(m));
     await assertLockHeld(store, log, lock);
+    lock.check();
     const etag = await store.swap(keys.checkpoint(log.fingerprintHex), Buffer.from(note), current?.etag ?? null);
-    if (etag === null) {
-      throw new SealedError('CACHE_BUSY', `Another writer changed the checkpoint of log ${log.origin} while this one held its lock (the lock expired); nothing was published.`, {
-        hint: 'Push again.',
-      });
-    }
-    return { checkpoint: { origin: log.origin, size: appended.size, root: appended.root, note, etag }, first: size, appended: todo.length };
+    if (etag === null) throw superseded(store, log);
+    const result = { checkpoint: { origin: log.origin, size: appended.size, root: appended.root, note, etag }, first: size, appended: todo.length };
+    await opts.published?.(result);
+    return result;
   } finally {
-    await releaseLock(store, log, lock);
+    await lock.release();
   }
+}
+
+function superseded(store: CacheStore, log: LogId): SealedError {
+  return new SealedError('CACHE_BUSY', `Another writer took over log ${log.origin} in ${store.url} (this writer's lock lapsed); nothing of this push was published.`, {
+    hint: 'Push again.',
+  });
 }
 
 function missingTile(t: TileRef): never {
   throw new Error(`tile ${tilePath(t)} is not on the edge`);
 }
 
-async function overwrite(store: CacheStore, key: string, data: Buffer, etag: string | null): Promise<void> {
-  if ((await store.swap(key, data, etag)) === null) {
-    throw new SealedError('CACHE_BUSY', `Another writer is changing ${key} in ${store.url}.`, { hint: 'Push again.' });
-  }
-}
-
-interface HeldLock {
-  owner: string;
-  etag: string;
-}
-
-function lockBody(owner: string, now: number): Buffer {
-  return Buffer.from(`${JSON.stringify({ owner, expires: now + LOCK_LEASE_MS })}\n`);
+function lockBody(owner: string, now: number, leaseMs: number): Buffer {
+  return Buffer.from(`${JSON.stringify({ owner, expires: now + leaseMs })}\n`);
 }
 
 function lockExpired(body: Buffer, now: number): boolean {
@@ -275,18 +327,81 @@ function lockExpired(body: Buffer, now: number): boolean {
   }
 }
 
-async function acquireLock(store: CacheStore, log: LogId): Promise<HeldLock> {
+/**
+ * A held log lock: renewed by compare-and-swap every third of its lease. `check()` throws once the
+ * lease may have lapsed (a failed renewal, or less than a quarter of the lease left by this clock),
+ * so a writer that stalled stops before it writes.
+ */
+class HeldLock {
+  private timer: NodeJS.Timeout | null = null;
+  private lost = false;
+  private renewing: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: CacheStore,
+    private readonly log: LogId,
+    readonly owner: string,
+    private etag: string,
+    private validUntil: number,
+    private readonly leaseMs: number,
+  ) {
+    this.timer = setInterval(() => void this.renew(), Math.max(10, Math.floor(leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    if (this.lost || this.renewing) return;
+    this.renewing = (async () => {
+      const started = Date.now();
+      try {
+        const etag = await this.store.swap(keys.lock(this.log.fingerprintHex), lockBody(this.owner, started, this.leaseMs), this.etag);
+        if (etag === null) this.lost = true;
+        else {
+          this.etag = etag;
+          this.validUntil = started + this.leaseMs;
+        }
+      } catch {
+        // A failed renewal leaves the old lease running out; check() stops the writer in time.
+      } finally {
+        this.renewing = null;
+      }
+    })();
+    await this.renewing;
+  }
+
+  check(): void {
+    if (this.lost || Date.now() > this.validUntil - this.leaseMs / 4) {
+      this.lost = true;
+      throw new SealedError('CACHE_BUSY', `This writer's lock on log ${this.log.origin} in ${this.store.url} lapsed; it stopped before writing more.`, { hint: 'Push again.' });
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.renewing;
+    if (this.lost) return;
+    try {
+      await this.store.remove(keys.lock(this.log.fingerprintHex), this.etag);
+    } catch {
+      // An unreleased lock expires after its lease; the push itself is complete.
+    }
+  }
+}
+
+async function acquireLock(store: CacheStore, log: LogId, leaseMs: number): Promise<HeldLock> {
   const key = keys.lock(log.fingerprintHex);
   const owner = randomBytes(16).toString('hex');
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
-    const body = lockBody(owner, Date.now());
+    const now = Date.now();
+    const body = lockBody(owner, now, leaseMs);
     const created = await store.swap(key, body, null);
-    if (created !== null) return { owner, etag: created };
+    if (created !== null) return new HeldLock(store, log, owner, created, now + leaseMs, leaseMs);
     const held = await store.get(key, LIMITS.lock);
     if (held !== null && lockExpired(held.body, Date.now())) {
       const taken = await store.swap(key, body, held.etag);
-      if (taken !== null) return { owner, etag: taken };
+      if (taken !== null) return new HeldLock(store, log, owner, taken, now + leaseMs, leaseMs);
     }
     if (Date.now() - started > LOCK_WAIT_MS) {
       throw new SealedError('CACHE_BUSY', `The log ${log.origin} in ${store.url} stayed locked by another writer.`, { hint: 'Try again later.' });
@@ -299,14 +414,6 @@ async function assertLockHeld(store: CacheStore, log: LogId, lock: HeldLock): Pr
   const held = await store.get(keys.lock(log.fingerprintHex), LIMITS.lock);
   if (held === null || !held.body.toString('utf8').includes(lock.owner)) {
     throw new SealedError('CACHE_BUSY', `This writer's lock on log ${log.origin} expired and another took it; nothing was published.`, { hint: 'Push again.' });
-  }
-}
-
-async function releaseLock(store: CacheStore, log: LogId, lock: HeldLock): Promise<void> {
-  try {
-    await store.remove(keys.lock(log.fingerprintHex), lock.etag);
-  } catch {
-    // An unreleased lock expires after its lease; the push itself is complete.
   }
 }
 

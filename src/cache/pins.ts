@@ -1,7 +1,7 @@
 // The last checkpoint this home saw of each log, pinned on first use like an ssh host key: a later
 // checkpoint must extend it (checked by a consistency proof) before it replaces it. Kept in the
-// registry's SQLite file, in a table of its own, and changed only inside an IMMEDIATE transaction that
-// re-reads the row, so two processes cannot move a pin backwards.
+// registry's SQLite file, in the table its schema migrations make (cache_checkpoints), and changed only
+// inside an IMMEDIATE transaction that re-reads the row, so two processes cannot move a pin backwards.
 
 import { openDatabase } from '../registry/db.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -21,22 +21,12 @@ interface Row {
   seen_at: string;
 }
 
-const SCHEMA = `CREATE TABLE IF NOT EXISTS cache_checkpoints (
-  origin TEXT PRIMARY KEY,
-  url TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  root TEXT NOT NULL,
-  note TEXT NOT NULL,
-  seen_at TEXT NOT NULL
-)`;
-
 export class CheckpointPins {
   private constructor(private readonly db: ReturnType<typeof openDatabase>) {}
 
   static open(home: string): CheckpointPins {
-    const db = openDatabase(home);
-    db.exec(SCHEMA);
-    return new CheckpointPins(db);
+    // The table is the registry's own (its schema migrations make it).
+    return new CheckpointPins(openDatabase(home));
   }
 
   close(): void {

@@ -13,16 +13,30 @@ import { normalizeName } from '../core/names.js';
 import type { Registry } from '../registry/index.js';
 import { summarizeSeal, type Seal } from '../seal/index.js';
 import { checkSealObject, checkWheelObject } from './audit.js';
-import { parallel, provenEntry, type LogId, type SignedCheckpoint } from './log.js';
+import { parallel, provenEntry, TileReader, type LogId, type SignedCheckpoint } from './log.js';
 import { keys, LIMITS, parseEntry, parseListing, type LogEntry, type Marker } from './layout.js';
 import { CheckpointPins } from './pins.js';
 import { openStore, type CacheStore, type StoreOptions } from './store.js';
-import { openLog, readMarker, trustedCheckpoint } from './sync.js';
+import { readMarker, syncLog } from './sync.js';
+
+interface OpenedLog {
+  log: LogId;
+  cp: SignedCheckpoint | null;
+  /** One reader per log and run, so the proofs of several seals share their tiles and bundles. */
+  reader: TileReader | null;
+}
 
 interface OpenCache {
   store: CacheStore;
   marker: Marker;
-  logs: Map<string, Promise<{ log: LogId; cp: SignedCheckpoint | null } | null>>;
+  logs: Map<string, Promise<OpenedLog | null>>;
+}
+
+interface Found {
+  seal: Seal;
+  entry: LogEntry;
+  wheel: Buffer;
+  url: string;
 }
 
 export interface Substitution {
@@ -32,13 +46,27 @@ export interface Substitution {
   from: Map<string, string>;
 }
 
-export class CacheSubstituter {
-  private readonly caches: Promise<OpenCache>[];
-  private pins: CheckpointPins | null = null;
+export interface Wanted {
+  name: string;
+  version: string;
+  sourceSha256: string;
+}
 
-  constructor(readonly urls: readonly string[], private readonly home: string, opts: StoreOptions) {
-    this.caches = urls.map(async (url) => {
-      const store = await openStore(url, opts);
+export class CacheSubstituter {
+  private caches: Promise<OpenCache>[] | null = null;
+  private pins: CheckpointPins | null = null;
+  /** Each distribution's checks, started once (prefetch) and awaited by substitute(). */
+  private readonly lookups = new Map<string, Promise<Found[]>>();
+
+  constructor(readonly urls: readonly string[], private readonly home: string, private readonly opts: StoreOptions) {}
+
+  /**
+   * Opens the caches (the AWS SDK loads here, and the markers are read). The install calls it once pip
+   * is at work, so loading the SDK overlaps pip's resolution instead of delaying pip's start.
+   */
+  start(): void {
+    this.caches ??= this.urls.map(async (url) => {
+      const store = await openStore(url, this.opts);
       return { store, marker: await readMarker(store), logs: new Map() };
     });
     for (const c of this.caches) c.catch(() => undefined);
@@ -53,52 +81,71 @@ export class CacheSubstituter {
     return (this.pins ??= CheckpointPins.open(this.home));
   }
 
-  /** One sync per log per run: its key, then a checkpoint consistent with what this home saw. */
-  private log(cache: OpenCache, fingerprintHex: string) {
+  /** One sync per log per run: its key and checkpoint together, checked against what this home saw. */
+  private log(cache: OpenCache, fingerprintHex: string): Promise<OpenedLog | null> {
     let p = cache.logs.get(fingerprintHex);
     if (!p) {
-      p = (async () => {
-        const log = await openLog(cache.store, cache.marker, fingerprintHex);
-        if (log === null) return null;
-        return { log, cp: await trustedCheckpoint(cache.store, log, this.checkpointPins()) };
-      })();
+      p = syncLog(cache.store, cache.marker, fingerprintHex, this.checkpointPins()).then((s) =>
+        s === null ? null : { ...s, reader: s.cp === null ? null : new TileReader(cache.store, s.log, s.cp.size) },
+      );
       cache.logs.set(fingerprintHex, p);
     }
     return p;
   }
 
+  /**
+   * Starts the checks of every distribution an install resolved at once, so that their round trips
+   * overlap (not a few at a time as builds run). Nothing is imported here: substitute() does that.
+   */
+  prefetch(registry: Registry, wanted: readonly Wanted[]): void {
+    for (const w of wanted) this.lookup(registry, w);
+  }
+
+  private lookup(registry: Registry, w: Wanted): Promise<Found[]> {
+    const k = `${normalizeName(w.name)}\n${w.version}\n${w.sourceSha256}`;
+    let p = this.lookups.get(k);
+    if (!p) {
+      this.start();
+      p = Promise.all(this.caches!.map(async (pending) => this.fromCache(registry, await pending, w))).then((per) => per.flat());
+      p.catch(() => undefined); // awaited by substitute()
+      this.lookups.set(k, p);
+    }
+    return p;
+  }
+
+  private async fromCache(registry: Registry, cache: OpenCache, { name, version, sourceSha256 }: Wanted): Promise<Found[]> {
+    const listed = await listAll(cache.store, keys.projectPrefix(normalizeName(name), version));
+    const candidates = await parallel(listed, 8, async (key): Promise<Found | null> => {
+      const sealSha256 = key.slice(key.lastIndexOf('/') + 1);
+      const obj = await cache.store.get(key, LIMITS.listing);
+      if (obj === null) return null;
+      const listing = parseListing(obj.body, key);
+      const opened = await this.log(cache, listing.log);
+      if (opened === null || opened.cp === null || opened.reader === null) {
+        throw new SealedError('CACHE_ENTRY_INVALID', `The listing ${key} in ${cache.store.url} points into log ${listing.log}, which has no key or checkpoint.`, { where: key });
+      }
+      // An inclusion proof against the checkpoint just checked, not a read of the whole log.
+      const entry = parseEntry(await provenEntry(opened.reader, opened.cp, listing.index), `entry ${listing.index} of ${opened.log.origin}`);
+      if (entry.seal_sha256 !== sealSha256 || normalizeName(entry.name) !== normalizeName(name) || entry.version !== version) {
+        throw new SealedError('CACHE_ENTRY_INVALID', `The listing ${key} in ${cache.store.url} points at a log entry about another seal.`, {
+          where: key,
+          expected: { seal_sha256: sealSha256, name, version },
+          found: { seal_sha256: entry.seal_sha256, name: entry.name, version: entry.version },
+        });
+      }
+      if (entry.source_sha256 !== sourceSha256) return null; // sealed from another source: no evidence for this one
+      // Seals are one chain hash signed by one key: another signer's copy of this chain must not hide this one.
+      if (registry.hasSeal(entry.chain_hash, `sha256:${listing.log}`)) return null;
+      // Both fetched at once; neither is used before both are checked.
+      const [seal, wheel] = await Promise.all([checkSealObject(cache.store, entry, listing.log), checkWheelObject(cache.store, entry)]);
+      return { seal, entry, wheel, url: cache.store.url };
+    });
+    return candidates.filter((c): c is Found => c !== null);
+  }
+
   async substitute(registry: Registry, name: string, version: string, sourceSha256: string): Promise<Substitution> {
     const result: Substitution = { imported: new Set(), from: new Map() };
-    const found: { seal: Seal; entry: LogEntry; wheel: Buffer; url: string }[] = [];
-    for (const pending of this.caches) {
-      const cache = await pending;
-      const listed = await listAll(cache.store, keys.projectPrefix(normalizeName(name), version));
-      const candidates = await parallel(listed, 8, async (key) => {
-        const sealSha256 = key.slice(key.lastIndexOf('/') + 1);
-        const obj = await cache.store.get(key, LIMITS.listing);
-        if (obj === null) return null;
-        const listing = parseListing(obj.body, key);
-        const opened = await this.log(cache, listing.log);
-        if (opened === null || opened.cp === null) {
-          throw new SealedError('CACHE_ENTRY_INVALID', `The listing ${key} in ${cache.store.url} points into log ${listing.log}, which has no key or checkpoint.`, { where: key });
-        }
-        const entry = parseEntry(await provenEntry(cache.store, opened.log, opened.cp, listing.index), `entry ${listing.index} of ${opened.log.origin}`);
-        if (entry.seal_sha256 !== sealSha256 || normalizeName(entry.name) !== normalizeName(name) || entry.version !== version) {
-          throw new SealedError('CACHE_ENTRY_INVALID', `The listing ${key} in ${cache.store.url} points at a log entry about another seal.`, {
-            where: key,
-            expected: { seal_sha256: sealSha256, name, version },
-            found: { seal_sha256: entry.seal_sha256, name: entry.name, version: entry.version },
-          });
-        }
-        if (entry.source_sha256 !== sourceSha256) return null; // sealed from another source: no evidence for this one
-        // Seals are one chain hash signed by one key: another signer's copy of this chain must not hide this one.
-        if (registry.hasSeal(entry.chain_hash, `sha256:${listing.log}`)) return null;
-        const seal = await checkSealObject(cache.store, entry, listing.log);
-        const wheel = await checkWheelObject(cache.store, entry);
-        return { seal, entry, wheel, url: cache.store.url };
-      });
-      for (const c of candidates) if (c) found.push(c);
-    }
+    const found = await this.lookup(registry, { name, version, sourceSha256 });
     if (found.length === 0) return result;
 
     // Everything checked: store the wheels, then import the seals in one transaction.

@@ -5,7 +5,7 @@
 import { SealedError } from '../errors.js';
 import { sha256Hex } from '../core/digest.js';
 import { isValidPublicKey } from '../seal/index.js';
-import { checkExtends, logId, readCheckpoint, type LogId, type SignedCheckpoint } from './log.js';
+import { checkExtends, fetchCheckpoint, logId, readCheckpoint, verifiedCheckpoint, type LogId, type SignedCheckpoint } from './log.js';
 import { keys, LIMITS, MARKER_KEY, parseMarker, type Marker } from './layout.js';
 import type { CheckpointPins } from './pins.js';
 import type { CacheStore } from './store.js';
@@ -55,8 +55,8 @@ export async function listLogs(store: CacheStore): Promise<string[]> {
  * The log's checkpoint once it is verified and consistent with what this home saw; the pin then
  * moves to it. Null when the log has no checkpoint and none was ever seen.
  */
-export async function trustedCheckpoint(store: CacheStore, log: LogId, pins: CheckpointPins): Promise<SignedCheckpoint | null> {
-  const cp = await readCheckpoint(store, log);
+export async function trustedCheckpoint(store: CacheStore, log: LogId, pins: CheckpointPins, read: Promise<SignedCheckpoint | null> = readCheckpoint(store, log)): Promise<SignedCheckpoint | null> {
+  const cp = await read;
   let pinned = pins.get(log.origin);
   if (cp === null) {
     if (pinned === null) return null;
@@ -72,4 +72,16 @@ export async function trustedCheckpoint(store: CacheStore, log: LogId, pins: Che
     pinned = r.conflict;
   }
   throw new SealedError('CACHE_BUSY', `The pinned checkpoint of ${log.origin} kept changing while it was checked.`);
+}
+
+/**
+ * A consumer's sync of one log: its key and its checkpoint are fetched together (one round trip), then
+ * the checkpoint is believed only as trustedCheckpoint says. Null when the cache has no such log.
+ */
+export async function syncLog(store: CacheStore, marker: Marker, fingerprintHex: string, pins: CheckpointPins): Promise<{ log: LogId; cp: SignedCheckpoint | null } | null> {
+  const fetched = fetchCheckpoint(store, fingerprintHex);
+  fetched.catch(() => undefined);
+  const log = await openLog(store, marker, fingerprintHex);
+  if (log === null) return null;
+  return { log, cp: await trustedCheckpoint(store, log, pins, fetched.then((obj) => verifiedCheckpoint(store, log, obj))) };
 }

@@ -19,6 +19,8 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
     const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, pipArgs: o.pipArgs ?? [], readable: o.pipFiles ?? [], hashChecking: (o.pipArgs ?? []).length > 0 && o.checkSources !== undefined, home: o.home, ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}) });
     firstResolution.catch(() => undefined); // awaited by runInstall
     const installer = o.dryRun ? null : startPipInstall(o.python, o.env, join(workDir, 'sealed-wheels.txt'));
+    // With both pips started, the caches open (an s3:// one loads the AWS SDK) while pip resolves.
+    o.cache?.start();
     try {
       const python = probePython(o.python);
       python.catch(() => undefined);

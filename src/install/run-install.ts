@@ -41,6 +41,13 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     const signer = () => (opened ??= openSigner({ home: o.home, env: o.env }));
     const { resolution, candidates } = await finding;
     o.checkSources?.(await Promise.all(resolution.dists.map(async (d) => ({ name: d.name, version: d.version, requested: d.requested, sha256: candidates.get(d.name)?.sha256.toLowerCase() ?? (await hashFile(d.localSdist!)).sha256 }))));
+    // Every distribution's cache checks start together here; each sealDist() then awaits its own.
+    if (o.cache && !o.dryRun) {
+      o.cache.prefetch(registry, resolution.dists.flatMap((d) => {
+        const c = candidates.get(d.name);
+        return c ? [{ name: d.name, version: d.version, sourceSha256: c.sha256.toLowerCase() }] : [];
+      }));
+    }
     const tags = await tagsPromise;
     const trust = new TrustSession(registry, effectivePolicy(registry.policy(), o.policy));
     const satisfied = splitSatisfied(resolution.alreadySatisfied, registry.installationsFor(py.prefix));

@@ -15,7 +15,7 @@ export type Statement = Database.Statement<unknown[]>;
 export const REGISTRY_FILE = 'registry.db';
 
 /** The schema version this Sealed writes. A registry with a higher user_version is from a newer Sealed. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Long enough that eight processes importing large exports into one SEALED_HOME queue for the write
@@ -23,7 +23,7 @@ export const SCHEMA_VERSION = 2;
  */
 export const BUSY_TIMEOUT_MS = 60_000;
 
-const TABLES = ['seals', 'pins', 'revoked_keys', 'policy', 'installations'] as const;
+const TABLES = ['seals', 'pins', 'revoked_keys', 'policy', 'installations', 'cache_checkpoints'] as const;
 
 // MIGRATIONS[i] takes user_version i to i + 1. Append only; never edit a shipped migration.
 const MIGRATIONS: readonly string[] = [
@@ -125,6 +125,19 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX seals_by_fingerprint ON seals (fingerprint);
   CREATE INDEX seals_by_artifact ON seals (artifact_sha256);
   CREATE INDEX installations_by_seal ON installations (chain_hash, fingerprint);
+  `,
+  // 2 -> 3: the last checkpoint this home saw of each shared-cache log (src/cache/pins.ts). Sealed
+  // before this migration made the same table on first use of a cache, so a home may have it already,
+  // with pins that must be kept.
+  `
+  CREATE TABLE IF NOT EXISTS cache_checkpoints (
+    origin TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    root TEXT NOT NULL,
+    note TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+  );
   `,
 ];
 
