@@ -50,7 +50,7 @@ async function prepareAndSeal(
   o: BackendBuildOptions,
   h: { workDir: string; log: BuildLog; wheelDir: string; hook: StartedHook; sandbox: HookSandbox },
 ): Promise<BackendBuildResult> {
-  // Loaded once the runner is on its way (TOML parser, measurement: ~20 ms on a small machine).
+  // Loaded once the runner is on its way (the TOML parser and the measurement are not needed before).
   const [{ checkClaimedSdist, identifySourceTree }, { measureEnvironment }, { probePython }, { importableDistributions, parseInventory }] = await Promise.all([
     import('./source.js'),
     import('../env/measure.js'),
