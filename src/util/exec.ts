@@ -2,7 +2,7 @@
 
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 
 export interface RunResult {
   code: number | null;
@@ -66,7 +66,8 @@ export function run(command: string, args: string[], opts: RunOptions = {}): Pro
 
 /** Finds an executable on PATH without spawning `which`; returns its real path, or null. */
 export function findExecutable(name: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  const candidates = isAbsolute(name) || name.includes('/') ? [name] : (env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name));
+  // A path (`venv/bin/python`) is made absolute here: it is later spawned from other working folders.
+  const candidates = isAbsolute(name) || name.includes('/') ? [resolve(name)] : (env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
