@@ -7,7 +7,7 @@ Usage: python -I sealed_pip_env.py
 stdin: one JSON object {"prefix": ENV, "args": [pip install arguments...], "env": {NAME: VALUE...}};
 empty: exit 0, nothing done. "env" replaces this process's environment before pip reads it: the
 variables of the build it installs for (SOURCE_DATE_EPOCH, ...) are known only once the sdist is unpacked.
-Exit 3, before pip installs anything, when pip's --prefix layout is not where ENV's interpreter looks
+Exit 87, before pip installs anything, when pip's --prefix layout is not where ENV's interpreter looks
 (a patched sysconfig): the caller installs with `pip --python ENV` instead.
 """
 import json
@@ -22,7 +22,7 @@ try:
 except ImportError:
     pass
 
-MISMATCH = 3
+MISMATCH = 87  # none of pip's own exit statuses
 
 
 def venv_paths(prefix):

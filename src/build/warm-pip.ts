@@ -9,7 +9,7 @@ import { pythonHelperPath } from '../util/paths.js';
 import { pipEnvironment } from './pip.js';
 
 /** The helper's exit status when pip's --prefix layout is not the environment's (then `pip --python`). */
-export const PREFIX_MISMATCH = 3;
+export const PREFIX_MISMATCH = 87;
 
 export interface PipOutcome {
   code: number | null;
