@@ -1,6 +1,9 @@
 """Reports facts about the interpreter that runs it, as one JSON line. Stdlib only; run with -I.
 
-Usage: python -I sealed_probe.py [--digest-cache FILE] [--tool-timeout SECONDS] [--tools NAME...]
+Usage: python -I sealed_probe.py [--tags] [--digest-cache FILE] [--tool-timeout SECONDS] [--tools NAME...]
+
+With --tags it also lists the wheel tags the interpreter accepts, most preferred first, as its own pip's
+packaging computes them (null without pip): one interpreter start instead of two.
 
 With --tools it also measures the build tools (compilers) the environment's PATH names: for each one
 found, its path, real path, SHA-256 and what `NAME --version` printed; and the interpreter's own SHA-256.
@@ -112,6 +115,14 @@ class DigestCache(object):
                 pass  # a cache that cannot be written costs the next build a rehash, nothing more
 
 
+def wheel_tags():
+    try:
+        from pip._vendor.packaging.tags import sys_tags
+    except ImportError:
+        return None
+    return [str(t) for t in sys_tags()]
+
+
 def find_tool(name):
     """The first executable file called `name` on PATH (a path with a slash is taken as it is)."""
     candidates = [name] if "/" in name else [os.path.join(d, name) for d in os.environ.get("PATH", "").split(os.pathsep) if d]
@@ -183,7 +194,11 @@ def main(argv):
         "purelib": __import__("sysconfig").get_paths()["purelib"],
     }
     cache, timeout = DigestCache(None), TOOL_TIMEOUT
-    while argv[:1] in (["--digest-cache"], ["--tool-timeout"]) and len(argv) >= 2:
+    while argv[:1] == ["--tags"] or (argv[:1] in (["--digest-cache"], ["--tool-timeout"]) and len(argv) >= 2):
+        if argv[0] == "--tags":
+            facts["tags"] = wheel_tags()
+            argv = argv[1:]
+            continue
         if argv[0] == "--digest-cache":
             cache = DigestCache(argv[1])
         else:

@@ -14,6 +14,7 @@ import { IsolatedEnv } from './isolated-env.js';
 import type { BuildLog } from './log.js';
 import { ProjectBuilder, wheelNameFrom } from './project-builder.js';
 import { readBuildSystem } from './pyproject.js';
+import type { WarmPip } from './warm-pip.js';
 
 export interface BuildRequest {
   tree: string;
@@ -30,6 +31,8 @@ export interface BuildRequest {
   onStage?: (stage: string) => void;
   /** The umask for the backend's hooks (src/build/reproducible.ts). */
   umask?: number;
+  /** A pip started ahead for the build environment (startWarmPip with `python` and `env`). */
+  warmPip?: WarmPip;
 }
 
 export interface BuildResult {
@@ -54,7 +57,7 @@ export async function buildWheel(req: BuildRequest): Promise<BuildResult> {
   const backendPath = req.backendOverride ? req.backendOverride.backendPath : bs.backendPath;
   const requires = req.backendOverride?.requires ?? bs.requires;
 
-  const env = await IsolatedEnv.create({ python: req.python, dir: join(req.workDir, 'build-env'), indexUrl: req.indexUrl, workDir: req.workDir, log: req.log, env: req.env, ...(req.onStage ? { onStage: req.onStage } : {}) });
+  const env = await IsolatedEnv.create({ python: req.python, dir: join(req.workDir, 'build-env'), indexUrl: req.indexUrl, workDir: req.workDir, log: req.log, env: req.env, ...(req.onStage ? { onStage: req.onStage } : {}), ...(req.warmPip ? { warmPip: req.warmPip } : {}) });
   await env.install(requires, 'build requirements');
   const tree = await privateTree(req.tree, req.workDir);
   const builder = new ProjectBuilder({ tree, backend, backendPath, python: env.python, env: req.env, keepPythonPath: false, sandbox: req.sandbox, log: req.log, workDir: req.workDir, ...(req.umask !== undefined ? { umask: req.umask } : {}) });

@@ -2,6 +2,8 @@
 // a fresh virtual environment with nothing in it, into which pip installs (outside the sandbox, from the
 // one verified index) what the backend needs. Every distribution installed is recorded with its SHA-256.
 // The hooks that run in it are the builder's business (project-builder.ts), not this module's.
+// pip installs with `--prefix ENV --ignore-installed`, as pip's own isolated builds do (one pip process,
+// started early: warm-pip.ts); where that layout is not the environment's, with `pip --python ENV`.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import { run } from '../util/exec.js';
 import type { BuildLog } from './log.js';
 import { buildEnvFailure } from './pip-failure.js';
 import { indexArgs, parsePipReport, pipEnvironment, sha256FromReport } from './pip.js';
+import { PREFIX_MISMATCH, startWarmPip, type PipOutcome, type WarmPip } from './warm-pip.js';
 
 export interface IsolatedEnvOptions {
   /** The target interpreter the environment is made from. */
@@ -23,41 +26,56 @@ export interface IsolatedEnvOptions {
   log: BuildLog;
   env: NodeJS.ProcessEnv;
   onStage?: (stage: string) => void;
+  /** A pip already started for this environment (startWarmPip with the same python and env); it is used or cancelled. */
+  warmPip?: WarmPip;
 }
+
+const PIP_TIMEOUT_MS = 30 * 60 * 1000;
 
 export class IsolatedEnv {
   private readonly installed = new Map<string, BuildRequirement>();
+  /** Cleared after pip's --prefix layout turned out not to be the environment's. */
+  private prefixWorks = true;
 
   private constructor(
     private readonly o: IsolatedEnvOptions,
     /** The environment's interpreter: every hook runs with it. */
     readonly python: string,
+    private warm: WarmPip | null,
   ) {}
 
   static async create(o: IsolatedEnvOptions): Promise<IsolatedEnv> {
     o.onStage?.('creating build environment');
-    const venv = await run(o.python, ['-m', 'venv', '--without-pip', o.dir], { timeoutMs: 120_000 });
+    // pip imports itself while the venv is made.
+    const warm = o.warmPip ?? startWarmPip(o.python, o.env);
+    const venv = await run(o.python, ['-m', 'venv', '--without-pip', o.dir], { timeoutMs: 120_000 }).catch((e: unknown) => {
+      warm.cancel();
+      throw e;
+    });
     if (venv.code !== 0) {
+      warm.cancel();
       throw new SealedError('BUILD_ENV_FAILED', `Cannot create the isolated build environment with ${o.python}: ${venv.stderr.trim().slice(-500)}`, {
         hint: 'The target Python needs the venv module (Debian: apt-get install python3-venv).',
       });
     }
-    return new IsolatedEnv(o, join(o.dir, 'bin', 'python'));
+    return new IsolatedEnv(o, join(o.dir, 'bin', 'python'), warm);
   }
 
   /** Installs `reqs` with the target interpreter's pip, pinned to the index; records what went in. */
   async install(reqs: string[], what: string): Promise<void> {
     const o = this.o;
-    if (reqs.length === 0) return;
+    const warm = this.warm;
+    this.warm = null;
+    if (reqs.length === 0) {
+      warm?.cancel();
+      return;
+    }
     o.onStage?.(`installing ${what}`);
     const report = join(o.workDir, `pip-report-${this.installed.size}-${Date.now()}.json`);
     o.log.section(`pip install ${what}: ${reqs.join(' ')}`);
-    const res = await run(
-      o.python,
-      // --no-compile: the build environment is thrown away, so byte-compiling it only costs time.
-      ['-m', 'pip', '--python', this.python, 'install', '--quiet', '--no-compile', '--report', report, ...indexArgs(o.indexUrl), '--', ...reqs],
-      { env: pipEnvironment(o.env), timeoutMs: 30 * 60 * 1000, onOutput: (c) => o.log.write(c) },
-    );
+    // --no-compile: the build environment is thrown away, so byte-compiling it only costs time.
+    const args = ['--quiet', '--no-compile', '--report', report, ...indexArgs(o.indexUrl), '--', ...reqs];
+    const res = await this.pip(args, warm);
     if (res.code !== 0) {
       throw buildEnvFailure({ what, reqs, indexUrl: o.indexUrl, output: `${res.stdout}\n${res.stderr}`, logPath: o.log.path, tail: o.log.tail() });
     }
@@ -66,6 +84,19 @@ export class IsolatedEnv {
       const name = normalizeName(item.metadata.name);
       this.installed.set(name, { name, version: item.metadata.version, sha256: sha256FromReport(item), url: item.download_info?.url ?? null });
     }
+  }
+
+  private async pip(args: string[], warm: WarmPip | null): Promise<PipOutcome> {
+    const o = this.o;
+    const onOutput = (c: Buffer) => o.log.write(c);
+    if (this.prefixWorks) {
+      const res = await (warm ?? startWarmPip(o.python, o.env)).install(o.dir, args, { env: o.env, timeoutMs: PIP_TIMEOUT_MS, onOutput });
+      if (res.code !== PREFIX_MISMATCH) return res;
+      this.prefixWorks = false;
+    } else {
+      warm?.cancel();
+    }
+    return run(o.python, ['-m', 'pip', '--python', this.python, 'install', ...args], { env: pipEnvironment(o.env), timeoutMs: PIP_TIMEOUT_MS, onOutput });
   }
 
   /** Everything installed so far, by name. */

@@ -19,6 +19,8 @@ export interface PythonFacts {
   pipVersion: string | null;
   purelib: string;
   platlib: string;
+  /** The wheel tags it accepts, most preferred first (its own pip's packaging); null without pip. */
+  tags: string[] | null;
 }
 
 export function resolvePythonCommand(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -70,7 +72,7 @@ export function probePython(command: string): Promise<PythonFacts> {
  * answer for the same interpreter.
  */
 export async function measurePython(command: string, env: NodeJS.ProcessEnv, tools: readonly string[], digestCache: string | null): Promise<MeasuredPython> {
-  const doc = await runProbe(command, [...(digestCache ? ['--digest-cache', digestCache] : []), '--tools', ...tools], env);
+  const doc = await runProbe(command, ['--tags', ...(digestCache ? ['--digest-cache', digestCache] : []), '--tools', ...tools], env);
   const facts = factsOf(command, doc);
   if (!probes.has(command)) probes.set(command, Promise.resolve(facts));
   if (typeof doc.sha256 !== 'string' || !SHA256_HEX.test(doc.sha256)) {
@@ -81,7 +83,7 @@ export async function measurePython(command: string, env: NodeJS.ProcessEnv, too
 }
 
 async function doProbe(command: string): Promise<PythonFacts> {
-  return factsOf(command, await runProbe(command, [], process.env));
+  return factsOf(command, await runProbe(command, ['--tags'], process.env));
 }
 
 async function runProbe(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
@@ -111,5 +113,6 @@ function factsOf(command: string, j: Record<string, unknown>): PythonFacts {
     pipVersion: (j.pip_version as string | null) ?? null,
     purelib: String(j.purelib),
     platlib: String(j.platlib),
+    tags: Array.isArray(j.tags) && j.tags.every((t) => typeof t === 'string') ? (j.tags as string[]) : null,
   };
 }

@@ -8,7 +8,7 @@ import { probePython } from '../env/python.js';
 import { withWorkDir } from '../pipeline/workspace.js';
 import { checkIndexReachable } from './reachable.js';
 import { startPipInstall } from './pip-install.js';
-import { resolveWithPip, supportedTags } from './pip-resolve.js';
+import { resolveWithPip } from './pip-resolve.js';
 import type { InstallOptions, InstallResult } from './types.js';
 
 export async function installPackages(o: InstallOptions): Promise<InstallResult> {
@@ -24,7 +24,8 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
     try {
       const python = probePython(o.python);
       python.catch(() => undefined);
-      const tags = supportedTags(o.python);
+      // The wheel tags come from the same probe run (one interpreter start fewer).
+      const tags = python.then((f) => (f.tags ? new Set(f.tags) : null), () => null);
       const { runInstall } = await import('./run-install.js');
       return await runInstall(o, { workDir, requirements, python, firstResolution, installer, tags });
     } finally {

@@ -125,13 +125,6 @@ export function splitSatisfied(names: string[], installedBySealed: { name: strin
   return out;
 }
 
-/** The wheel tags the target interpreter accepts, most preferred first (from its own pip's packaging). */
-export async function supportedTags(python: string): Promise<Set<string> | null> {
-  const res = await run(python, ['-I', '-c', 'from pip._vendor.packaging.tags import sys_tags\nfor t in sys_tags(): print(t)'], { timeoutMs: 60_000 }).catch(() => null);
-  if (!res || res.code !== 0) return null;
-  return new Set(res.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
-}
-
 export function wheelMatchesTags(filename: string, tags: Set<string> | null): boolean {
   const parts = filename.replace(/\.whl$/, '').split('-');
   const [py, abi, plat] = parts.slice(-3) as [string, string, string];

@@ -19,7 +19,8 @@ import { logPathFor, withWorkDir } from '../pipeline/workspace.js';
 import type { Registry } from '../registry/index.js';
 import type { SealSummary } from '../seal/index.js';
 import type { TrustSession, Verdict } from '../trust/index.js';
-import type { Signer } from '../signer/index.js';
+import { withoutKeySecrets, type Signer } from '../signer/index.js';
+import { startWarmPip, type WarmPip } from '../build/warm-pip.js';
 import { hashFile } from '../util/hash-file.js';
 import type { PlannedDist } from './pip-resolve.js';
 import { findReusable } from './reuse.js';
@@ -95,8 +96,19 @@ function sharedInstead(verdict: Verdict, sealed: Sealed, sourceSha256: string, c
 }
 
 async function buildFresh(dist: PlannedDist, candidate: SdistCandidate | null, c: DistContext): Promise<Sealed> {
-  const { o, registry } = c;
+  const { o } = c;
   const label = `${dist.name} ${dist.version}`;
+  // The build environment's pip imports itself while the sdist is fetched and unpacked.
+  const warmPip = startWarmPip(o.python, withoutKeySecrets(o.env));
+  try {
+    return await buildAndStore(dist, candidate, c, label, warmPip);
+  } finally {
+    warmPip.cancel();
+  }
+}
+
+async function buildAndStore(dist: PlannedDist, candidate: SdistCandidate | null, c: DistContext, label: string, warmPip: WarmPip): Promise<Sealed> {
+  const { o, registry } = c;
   const { sealFromSource, storeSealed } = await import('../pipeline/index.js');
   const logPath = logPathFor(o.home, `${dist.name}-${dist.version}`);
   return withWorkDir(o.home, dist.name, async (workDir) => {
@@ -114,6 +126,7 @@ async function buildFresh(dist: PlannedDist, candidate: SdistCandidate | null, c
       ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}),
       environment: c.environment(),
       signer: c.signer(),
+      warmPip,
       log: new BuildLog(logPath),
       warn: o.warn,
       onProgress: (m) => o.progress(`${label}: ${m}`),

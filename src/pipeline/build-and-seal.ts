@@ -52,6 +52,8 @@ export interface BuildAndSealOptions {
    * claimed sdist SHA-256); returns the index URL for the package record. Throwing refuses the build.
    */
   confirmSource?: (built: BuildResult) => Promise<string | null>;
+  /** A pip started ahead for the build environment (build/warm-pip.ts); the caller cancels it if unused. */
+  warmPip?: BuildRequest['warmPip'];
 }
 
 export interface SealedBuild {
@@ -101,6 +103,7 @@ export async function buildAndSeal(o: BuildAndSealOptions): Promise<SealedBuild>
           configSettings: o.configSettings ?? null,
           ...(o.backendOverride ? { backendOverride: o.backendOverride } : {}),
           ...(o.onStage ? { onStage: o.onStage } : {}),
+          ...(o.warmPip ? { warmPip: o.warmPip } : {}),
         });
     // Awaited below; a backend that fails while the measurement still runs must not be an unhandled rejection.
     buildPromise.catch(() => undefined);
