@@ -14,7 +14,7 @@ import { BuildLog } from '../build/log.js';
 import { logPathFor, publish, sealFromSource, storeSealed, withWorkDir } from '../pipeline/index.js';
 import { HttpClient } from '../http/index.js';
 import { Registry } from '../registry/index.js';
-import { resolveWithPip, supportedTags } from '../install/pip-resolve.js';
+import { resolveWithPip } from '../install/pip-resolve.js';
 import { findReusable, type Reusable } from '../install/reuse.js';
 import { sourceStages, type StageEvent } from '../install/stages.js';
 import { TrustSession } from '../trust/index.js';
@@ -49,7 +49,6 @@ export async function buildMany(o: {
   stage: (e: StageEvent) => void;
 }): Promise<BuiltOne[]> {
   const py = await probePython(o.python);
-  const tagsPromise = supportedTags(o.python);
   const http = new HttpClient();
   return withWorkDir(o.home, 'wheelhouse', async (workDir) => {
     o.progress('resolving with pip');
@@ -74,7 +73,8 @@ export async function buildMany(o: {
     const built: BuiltOne[] = [];
     const registry = Registry.open(o.home);
     try {
-      const tags = await tagsPromise;
+      // The wheel tags came with the interpreter probe.
+      const tags = py.tags ? new Set(py.tags) : null;
       const trust = new TrustSession(registry, registry.policy());
       for (const d of resolution.dists) {
         const label = `${d.name} ${d.version}`;
