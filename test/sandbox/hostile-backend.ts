@@ -3,6 +3,7 @@
 // it), then builds a real, small wheel. An attack that worked says "ok: ...", one that failed "failed: ...".
 
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { makeSdist } from '../helpers/projects.js';
 
@@ -231,3 +232,24 @@ export function hostileReports(log: string): HostileReport[] {
 }
 
 export const ATTACKS = ['key_by_path', 'key_by_env', 'key_by_walking_up', 'key_by_proc', 'registry_write', 'network', 'aws_secret', 'github_token'] as const;
+
+/** A listener on 127.0.0.1 that counts the connections a backend manages to make to it. */
+export interface CanaryListener {
+  port: number;
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export async function startCanaryListener(): Promise<CanaryListener> {
+  let connections = 0;
+  const listener = createServer((s) => {
+    connections++;
+    s.destroy();
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (listener.address() as { port: number }).port,
+    connections: () => connections,
+    close: () => new Promise<void>((resolve) => listener.close(() => resolve())),
+  };
+}

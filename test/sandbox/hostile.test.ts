@@ -8,32 +8,26 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { startIndexServer, type IndexServer } from '../helpers/index-server.js';
 import { keyFilePath, parseSeal } from '../../src/seal/index.js';
-import { ATTACKS, HOSTILE, hostileReports, hostileSdist, type HostileReport } from './hostile-backend.js';
+import { ATTACKS, HOSTILE, hostileReports, hostileSdist, type HostileReport, startCanaryListener, type CanaryListener } from './hostile-backend.js';
 
 const NO_PIP_CONFIG = { PIP_CONFIG_FILE: '/dev/null', PIP_FIND_LINKS: '', PIP_EXTRA_INDEX_URL: '' };
 const SECRETS = { AWS_SECRET_ACCESS_KEY: 'aws-secret-of-the-test', GITHUB_TOKEN: 'ghp_token_of_the_test' };
 let work: string;
-let listener: Server;
+let canary: CanaryListener;
 let port: number;
-let connections = 0;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'sealed-hostile-'));
-  listener = createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', () => resolve()));
-  port = (listener.address() as { port: number }).port;
+  canary = await startCanaryListener();
+  port = canary.port;
 });
 after(async () => {
-  await new Promise<void>((resolve) => listener.close(() => resolve()));
+  await canary?.close();
 });
 
 const sha256 = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -99,14 +93,14 @@ describe('a hostile backend under sealed build', () => {
   it('when the default sandbox runs it, every attack fails, the wheel sealed is the one it returned, and the registry is unchanged', async () => {
     const c = await prepare('bwrap');
     const before = tables(c.home);
-    const seen = connections;
+    const seen = canary.connections();
     const res = await runCli(['--json', 'build', c.sdist, '-o', c.out], { env: { SEALED_HOME: c.home, ...SECRETS } });
     assert.equal(res.status, 0, res.stderr);
     for (const report of reportsOf(res.json.log)) {
       for (const a of ATTACKS) assert.match(report[a]!, /^failed: /, `${report.hook}: ${a} must fail, got ${report[a]}`);
     }
     assert.deepEqual(readdirSync(c.loot), [], 'nothing reached the loot folder');
-    assert.equal(connections, seen, 'no connection reached the listener');
+    assert.equal(canary.connections(), seen, 'no connection reached the listener');
     assert.deepEqual(tables(c.home), before);
     assert.deepEqual(sealedSandbox(res.json.seal), { kind: 'bwrap', version: execFileSync('bwrap', ['--version'], { encoding: 'utf8' }).trim(), network_cut: true });
     // The detached child died with the sandbox: it never replaced the published or the stored wheel.
@@ -121,7 +115,7 @@ describe('a hostile backend under sealed build', () => {
 
   it('when --sandbox=none is asked for, each attack works (so the test above can fail), and the seal says none', async () => {
     const c = await prepare('none');
-    const seen = connections;
+    const seen = canary.connections();
     const res = await runCli(['--json', 'build', c.sdist, '-o', c.out, '--sandbox', 'none'], { env: { SEALED_HOME: c.home, ...SECRETS } });
     assert.equal(res.status, 0, res.stderr);
     const [first] = reportsOf(res.json.log);
@@ -132,7 +126,7 @@ describe('a hostile backend under sealed build', () => {
     assert.match(first!.registry_write!, /^ok: /);
     assert.ok(tables(c.home).includes('hostile_was_here'));
     assert.match(first!.network!, /^ok: /);
-    assert.ok(connections > seen);
+    assert.ok(canary.connections() > seen);
     assert.equal(first!.aws_secret, `ok: AWS_SECRET_ACCESS_KEY=${SECRETS.AWS_SECRET_ACCESS_KEY}`);
     assert.equal(first!.github_token, `ok: GITHUB_TOKEN=${SECRETS.GITHUB_TOKEN}`);
     assert.ok(readdirSync(c.loot).some((f) => f.startsWith('stolen-')));

@@ -8,35 +8,29 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import type { IndexServer } from '../helpers/index-server.js';
 import { keyFilePath } from '../../src/seal/index.js';
 import { artifactsIn, frontendEnv, nodeCli, runTool, startShimIndex } from '../shim/helpers.js';
-import { ATTACKS, hostileReports, hostileShimProject, type HostileReport } from './hostile-backend.js';
+import { ATTACKS, hostileReports, hostileShimProject, type HostileReport, startCanaryListener, type CanaryListener } from './hostile-backend.js';
 
 const SECRETS = { AWS_SECRET_ACCESS_KEY: 'aws-secret-of-the-test', GITHUB_TOKEN: 'ghp_token_of_the_test' };
 let work: string;
 let index: IndexServer;
-let listener: Server;
+let canary: CanaryListener;
 let port: number;
-let connections = 0;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'sealed-shim-hostile-'));
   index = await startShimIndex();
-  listener = createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', () => resolve()));
-  port = (listener.address() as { port: number }).port;
+  canary = await startCanaryListener();
+  port = canary.port;
 });
 after(async () => {
   await index?.close();
-  await new Promise<void>((resolve) => listener.close(() => resolve()));
+  await canary?.close();
 });
 
 interface Case {
@@ -81,7 +75,7 @@ for (const [frontend, args] of Object.entries(FRONTENDS)) {
     it('when the default sandbox runs its hooks, every attack fails (its import too) and the sealed wheel is built', async () => {
       const c = await prepare('bwrap');
       const before = tables(c.home);
-      const seen = connections;
+      const seen = canary.connections();
       const res = await runTool('python3', args(c.project), { cwd: c.project, env: frontendEnv({ SEALED_NODE_CLI: nodeCli(), SEALED_HOME: c.home, PIP_INDEX_URL: index.url, ...SECRETS }) });
       assert.equal(res.status, 0, res.output);
       const got = reports(c.home);
@@ -92,7 +86,7 @@ for (const [frontend, args] of Object.entries(FRONTENDS)) {
         for (const a of ATTACKS) assert.match(report[a]!, /^failed: /, `${report.hook}: ${a} must fail, got ${report[a]}`);
       }
       assert.deepEqual(readdirSync(c.loot), [], 'nothing reached the loot folder');
-      assert.equal(connections, seen, 'no connection reached the listener');
+      assert.equal(canary.connections(), seen, 'no connection reached the listener');
       assert.deepEqual(tables(c.home), before);
       const dist = artifactsIn(join(c.project, 'dist'));
       assert.deepEqual(dist.wheels, ['hostile_demo-1.0.0-py3-none-any.whl']);
@@ -103,7 +97,7 @@ for (const [frontend, args] of Object.entries(FRONTENDS)) {
 
     it('when the shim\'s sandbox is none, the same attacks work, from its import on', async () => {
       const c = await prepare('none');
-      const seen = connections;
+      const seen = canary.connections();
       const res = await runTool('python3', args(c.project), {
         cwd: c.project,
         env: frontendEnv({ SEALED_NODE_CLI: nodeCli(), SEALED_HOME: c.home, PIP_INDEX_URL: index.url, SEALED_SANDBOX: 'none', ...SECRETS }),
@@ -113,7 +107,7 @@ for (const [frontend, args] of Object.entries(FRONTENDS)) {
       assert.ok(imported, 'the import reported');
       for (const a of ['key_by_path', 'key_by_env', 'registry_write', 'network', 'aws_secret', 'github_token'] as const) assert.match(imported[a]!, /^ok: /, `${a}: ${imported[a]}`);
       assert.ok(tables(c.home).includes('hostile_was_here'));
-      assert.ok(connections > seen);
+      assert.ok(canary.connections() > seen);
       assert.ok(readdirSync(c.loot).some((f) => f.startsWith('stolen-')));
     });
   });

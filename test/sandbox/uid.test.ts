@@ -7,7 +7,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -15,7 +14,7 @@ import { ensureWheelhouse } from '../helpers/wheelhouse.js';
 import { projectsFromFolder, startIndexServer, type IndexServer } from '../helpers/index-server.js';
 import { fixtureSdist } from '../helpers/projects.js';
 import { keyFilePath, parseSeal } from '../../src/seal/index.js';
-import { ATTACKS, hostileReports, hostileSdist } from './hostile-backend.js';
+import { ATTACKS, hostileReports, hostileSdist, startCanaryListener, type CanaryListener } from './hostile-backend.js';
 
 const USER = 'sealed-build';
 const NO_PIP_CONFIG = { PIP_CONFIG_FILE: '/dev/null', PIP_FIND_LINKS: '', PIP_EXTRA_INDEX_URL: '' };
@@ -23,9 +22,8 @@ const SECRETS = { AWS_SECRET_ACCESS_KEY: 'aws-secret-of-the-test', GITHUB_TOKEN:
 let work: string;
 let python: string;
 let index: IndexServer;
-let listener: Server;
+let canary: CanaryListener;
 let port: number;
-let connections = 0;
 
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'the uid sandbox is root\'s: these tests run as root, as CI does');
@@ -40,16 +38,12 @@ before(async () => {
   execFileSync('/usr/bin/python3.11', ['-m', 'venv', join(work, 'venv')], { env: { ...process.env, ...NO_PIP_CONFIG } });
   python = join(work, 'venv', 'bin', 'python');
   index = await startIndexServer({ projects: projectsFromFolder(ensureWheelhouse()) });
-  listener = createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', () => resolve()));
-  port = (listener.address() as { port: number }).port;
+  canary = await startCanaryListener();
+  port = canary.port;
 });
 after(async () => {
   await index?.close();
-  await new Promise<void>((resolve) => listener.close(() => resolve()));
+  await canary?.close();
 });
 
 async function homeWithKey(dir: string): Promise<string> {
@@ -70,7 +64,7 @@ describe('the uid sandbox', () => {
     const loot = join(dir, 'loot');
     mkdirSync(loot);
     const sdist = await hostileSdist(dir, { keyPath: keyFilePath(home), home, port, loot, outDir: join(dir, 'out') });
-    const seen = connections;
+    const seen = canary.connections();
     const res = await runCli(['--json', 'build', sdist, '-o', join(dir, 'out'), '--sandbox', 'uid', '--python', python], { env: { SEALED_HOME: home, ...SECRETS, ...NO_PIP_CONFIG } });
     assert.equal(res.status, 0, res.stdout + res.stderr);
     const reports = hostileReports(readFileSync(res.json.log, 'utf8'));
@@ -81,7 +75,7 @@ describe('the uid sandbox', () => {
       assert.match(report.registry_write!, /unable to open database file/);
       assert.match(report.network!, /^ok: /, 'uid does not cut the network (docs/sandbox.md says so)');
     }
-    assert.ok(connections > seen);
+    assert.ok(canary.connections() > seen);
     assert.deepEqual(readdirSync(loot), []);
     assert.deepEqual(sandboxOf(res.json.seal), { kind: 'uid', version: null, network_cut: false });
     // Root owns the home and nothing in it changed hands.
