@@ -24,12 +24,17 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `sealed-cache-${prefix}-`));
 }
 
-/** A home whose key is testKey(label), holding one seal per spec (name, version, build). */
-export function builderHome(label: string, specs: { name: string; version: string; build?: number }[], dir = tempDir(label)): BuilderHome {
+/** A fresh home whose key file holds testKey(label)'s seed. */
+function keyedHome(label: string, dir: string): { home: string; key: ReturnType<typeof testKey> } {
   const home = join(dir, 'home');
   mkdirSync(home, { recursive: true, mode: 0o700 });
   writeFileSync(join(home, 'key.ed25519'), `${seedHex(label)}\n`, { mode: 0o600 });
-  const key = testKey(label);
+  return { home, key: testKey(label) };
+}
+
+/** A home whose key is testKey(label), holding one seal per spec (name, version, build). */
+export function builderHome(label: string, specs: { name: string; version: string; build?: number }[], dir = tempDir(label)): BuilderHome {
+  const { home, key } = keyedHome(label, dir);
   const reg = Registry.open(home);
   try {
     for (const s of specs) {
@@ -63,10 +68,7 @@ export function emptyHome(label: string): string {
  * bytes need no fsync), so making 10,000 takes seconds.
  */
 export function manySealsHome(label: string, specs: { name: string; version: string }[], dir = tempDir(label)): BuilderHome {
-  const home = join(dir, 'home');
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  writeFileSync(join(home, 'key.ed25519'), `${seedHex(label)}\n`, { mode: 0o600 });
-  const key = testKey(label);
+  const { home, key } = keyedHome(label, dir);
   const reg = Registry.open(home);
   try {
     const items = specs.map((s) => {
