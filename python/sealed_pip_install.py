@@ -13,6 +13,21 @@ try:
 except ImportError:
     pass
 
+
+def prime_user_agent():
+    # pip makes its User-Agent (it runs `rustc --version` and reads the distribution's release files)
+    # when its session is made, after the request has come; made now, while this process waits, and kept.
+    try:
+        from pip._internal.network import session
+
+        agent = session.user_agent()
+        session.user_agent = lambda: agent
+    except Exception:  # an older or newer pip without this internal: pip makes its own, later
+        pass
+
+
+prime_user_agent()
+
 lines = sys.stdin.read()
 if not lines.strip():
     sys.exit(0)

@@ -58,6 +58,8 @@ export async function buildWheel(req: BuildRequest): Promise<BuildResult> {
   const requires = req.backendOverride?.requires ?? bs.requires;
 
   const env = await IsolatedEnv.create({ python: req.python, dir: join(req.workDir, 'build-env'), indexUrl: req.indexUrl, workDir: req.workDir, log: req.log, env: req.env, ...(req.onStage ? { onStage: req.onStage } : {}), ...(req.warmPip ? { warmPip: req.warmPip } : {}) });
+  // While pip installs, the sandbox learns where the environment's interpreter reads from.
+  req.sandbox.prepare?.({ python: env.python, env: req.env, keepPythonPath: false });
   await env.install(requires, 'build requirements');
   const tree = await privateTree(req.tree, req.workDir);
   const builder = new ProjectBuilder({ tree, backend, backendPath, python: env.python, env: req.env, keepPythonPath: false, sandbox: req.sandbox, log: req.log, workDir: req.workDir, ...(req.umask !== undefined ? { umask: req.umask } : {}) });

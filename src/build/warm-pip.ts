@@ -1,6 +1,6 @@
 // A pip that installs into a build environment, started before it is needed (python/sealed_pip_env.py):
 // it imports pip, then waits for one request on stdin, so its start-up overlaps the download and unpack
-// of the sdist. One request per process; a process that is never asked exits on empty input. The
+// of the sdist. One request per process; a process that is never asked is killed (it has done nothing). The
 // request carries the environment pip runs with (the helper replaces its own before pip reads it): the
 // build's variables are known only once the sdist is unpacked; the process starts with them less secrets.
 
@@ -20,7 +20,7 @@ export interface PipOutcome {
 export interface WarmPip {
   /** Installs with `pip install --prefix PREFIX --ignore-installed ARGS` and waits for pip to finish. */
   install(prefix: string, args: string[], o: { env: NodeJS.ProcessEnv; timeoutMs: number; onOutput?: (chunk: Buffer) => void }): Promise<PipOutcome>;
-  /** Lets pip exit having done nothing; safe to call more than once, and after install. */
+  /** Stops pip, which has done nothing; safe to call more than once, and after install. */
   cancel(): void;
 }
 
@@ -67,8 +67,8 @@ export function startWarmPip(python: string, env: NodeJS.ProcessEnv): WarmPip {
     cancel() {
       if (asked || child.exitCode !== null) return;
       asked = true;
-      child.stdin.end(); // empty input: the helper exits having done nothing
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      // Never asked, it has only imported pip: stopped at once, not left to finish importing.
+      child.kill('SIGKILL');
     },
   };
 }

@@ -5,8 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SealedError } from '../errors.js';
-import { checkLockTarget, checkResolved, hashPolicy, loadRequirementFiles, lockPlan, lockQuestions, parsePylock, type Lock, type ResolvedSource } from '../requirements/index.js';
-import { askInterpreter } from '../env/markers.js';
+// The requirements module (and its TOML parser) loads only when a file is named: `sealed install NAME` starts pip sooner.
+import type { Lock, ResolvedSource } from '../requirements/index.js';
 import type { OptionSpec } from './command.js';
 import type { ParsedArgs } from './command.js';
 
@@ -35,7 +35,7 @@ function list(args: ParsedArgs, name: string): string[] {
 
 const MAX_LOCK_BYTES = 16 * 1024 * 1024;
 
-export function requirementInputs(args: ParsedArgs, cwd: string): RequirementInputs {
+export async function requirementInputs(args: ParsedArgs, cwd: string): Promise<RequirementInputs> {
   const files = list(args, 'requirement');
   const constraints = list(args, 'constraint');
   const lock = typeof args.values.lock === 'string' ? args.values.lock : undefined;
@@ -52,6 +52,7 @@ export function requirementInputs(args: ParsedArgs, cwd: string): RequirementInp
       if (e instanceof SealedError) throw e;
       throw new SealedError('USAGE', `Cannot read the lock ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, { where: path });
     }
+    const { checkResolved, lockPlan, parsePylock } = await import('../requirements/index.js');
     const parsed = parsePylock(text, path);
     const plan = lockPlan(parsed, path);
     return { requirements: plan.requirements, pipArgs: [], files: [], noDeps: true, checkSources: (d) => checkResolved(plan.policy, d), lock: { lock: parsed, path } };
@@ -61,6 +62,7 @@ export function requirementInputs(args: ParsedArgs, cwd: string): RequirementInp
     return { requirements: args.positionals, pipArgs: [], files: [], noDeps: false, checkSources: undefined };
   }
   if (files.length === 0 && args.positionals.length === 0) throw new SealedError('USAGE', '-c only constrains; name requirements too (positionally or with -r).');
+  const { checkResolved, hashPolicy, loadRequirementFiles } = await import('../requirements/index.js');
   const loaded = loadRequirementFiles([...files.map((p) => ({ path: p, constraint: false })), ...constraints.map((p) => ({ path: p, constraint: true }))], cwd);
   const policy = hashPolicy(loaded.requirements, loaded.constraints, loaded.files.join(', '));
   const pipArgs = [...files.flatMap((f) => ['-r', resolve(cwd, f)]), ...constraints.flatMap((f) => ['-c', resolve(cwd, f)])];
@@ -71,6 +73,8 @@ export function requirementInputs(args: ParsedArgs, cwd: string): RequirementInp
 export async function checkLockFor(inputs: RequirementInputs, python: string, env: NodeJS.ProcessEnv): Promise<void> {
   if (!inputs.lock) return;
   const { lock, path } = inputs.lock;
+  const { checkLockTarget, lockQuestions } = await import('../requirements/index.js');
+  const { askInterpreter } = await import('../env/markers.js');
   const answers = await askInterpreter(python, lockQuestions(lock), env);
   checkLockTarget(lock, path, { python, ...answers });
 }

@@ -4,6 +4,16 @@ export function normalizeName(name: string): string {
   return name.replace(/[-_.]+/g, '-').toLowerCase();
 }
 
+/**
+ * The project a command-line requirement names ("rich[jupyter]>=13" is rich), normalized; null for a
+ * path or a local sdist.
+ */
+export function requirementProjectName(requirement: string): string | null {
+  if (requirement.includes('/') || /\.(tar\.gz|zip|whl)$/i.test(requirement)) return null;
+  const m = /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(requirement.trim());
+  return m ? normalizeName(m[0]) : null;
+}
+
 const NAME_RE = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
 
 export function isValidProjectName(name: string): boolean {

@@ -14,7 +14,7 @@ import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SealedError } from '../errors.js';
 import { IniError, parseIni } from './ini.js';
-import { redactUrl } from '../http/index.js';
+import { redactUrl } from '../http/credentials.js';
 
 export const DEFAULT_INDEX_URL = 'https://pypi.org/simple/';
 

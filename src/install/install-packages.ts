@@ -9,6 +9,8 @@ import { withWorkDir } from '../pipeline/workspace.js';
 import { checkIndexReachable } from './reachable.js';
 import { startPipInstall } from './pip-install.js';
 import { resolveWithPip } from './pip-resolve.js';
+import { startWarmPip } from '../build/warm-pip.js';
+import { withoutKeySecrets } from '../signer/secrets.js';
 import type { InstallOptions, InstallResult } from './types.js';
 
 export async function installPackages(o: InstallOptions): Promise<InstallResult> {
@@ -19,6 +21,10 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
     const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, pipArgs: o.pipArgs ?? [], readable: o.pipFiles ?? [], hashChecking: (o.pipArgs ?? []).length > 0 && o.checkSources !== undefined, home: o.home, ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}) });
     firstResolution.catch(() => undefined); // awaited by runInstall
     const installer = o.dryRun ? null : startPipInstall(o.python, o.env, join(workDir, 'sealed-wheels.txt'));
+    // And a pip for a build environment: when the resolution names a project to build, this one has
+    // imported itself by then (runInstall stops it when nothing is likely to be built). Not with a
+    // cache, which is there to spare the build.
+    const spareWarmPip = o.dryRun || o.cache ? null : startWarmPip(o.python, withoutKeySecrets(o.env));
     // With both pips started, the caches open (an s3:// one loads the AWS SDK) while pip resolves.
     o.cache?.start();
     try {
@@ -27,9 +33,10 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
       // The wheel tags come from the same probe run (one interpreter start fewer).
       const tags = python.then((f) => (f.tags ? new Set(f.tags) : null), () => null);
       const { runInstall } = await import('./run-install.js');
-      return await runInstall(o, { workDir, requirements, python, firstResolution, installer, tags });
+      return await runInstall(o, { workDir, requirements, python, firstResolution, installer, tags, spareWarmPip });
     } finally {
       installer?.cancel();
+      spareWarmPip?.cancel();
     }
   });
 }

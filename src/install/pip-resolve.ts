@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SealedError } from '../errors.js';
 import type { SandboxKind } from '../sandbox/mode.js';
-import { normalizeName } from '../core/names.js';
+import { normalizeName, requirementProjectName } from '../core/names.js';
 import { parsePipReport, pipEnvironment } from '../build/pip.js'; // not build/index.js: that loads the whole builder
 import { run } from '../util/exec.js';
 import { resolveInSandbox } from '../sandbox/resolve.js';
@@ -99,10 +99,7 @@ export async function resolveWithPip(opts: {
     return { name: normalizeName(item.metadata.name), version: item.metadata.version, requested: Boolean(item.requested), localSdist: local };
   });
   const planned = new Set(dists.map((d) => d.name));
-  const alreadySatisfied = opts.requirements
-    .filter((r) => !r.includes('/') && !/\.(tar\.gz|zip)$/i.test(r))
-    .map((r) => normalizeName(/^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(r.trim())?.[0] ?? r))
-    .filter((n) => !planned.has(n));
+  const alreadySatisfied = opts.requirements.map(requirementProjectName).filter((n): n is string => n !== null && !planned.has(n));
   return { dists, alreadySatisfied };
 }
 

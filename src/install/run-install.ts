@@ -14,7 +14,9 @@ import type { PolicySettings } from '../policy/index.js';
 import { HttpClient } from '../http/index.js';
 import { Registry } from '../registry/index.js';
 import { TrustSession } from '../trust/index.js';
-import { openSigner, type Signer } from '../signer/index.js';
+import { openSigner, withoutKeySecrets, type Signer } from '../signer/index.js';
+import { startWarmPip } from '../build/warm-pip.js';
+import { requirementProjectName } from '../core/names.js';
 import { findSources } from './find-sources.js';
 import { splitSatisfied } from './pip-resolve.js';
 import { hashFile } from '../util/hash-file.js';
@@ -29,6 +31,22 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
   // One client for the run: the index's credentials, taken when its pages are read, go with the downloads.
   const http = new HttpClient({ allowRedirectHosts: o.allowRedirect ?? [] });
   let opened: Promise<Signer> | undefined;
+  // The build environment's pip started ahead (install-packages.ts) is kept for a first build: when every
+  // project named has seals here already, nothing is likely to be built, and it is stopped.
+  let spare = early.spareWarmPip;
+  const firstTime = requirements.some((r) => {
+    const name = requirementProjectName(r);
+    return name !== null && !registry.hasSeals(name);
+  });
+  if (!firstTime) {
+    spare?.cancel();
+    spare = null;
+  }
+  const warmPip = () => {
+    const taken = spare ?? startWarmPip(o.python, withoutKeySecrets(o.env));
+    spare = null;
+    return taken;
+  };
   try {
     const finding = findSources(o, http, requirements, workDir, early.python, early.firstResolution);
     finding.catch(() => undefined);
@@ -65,7 +83,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
           continue;
         }
         try {
-          const out = await sealDist(dist, candidates.get(dist.name) ?? null, { o, http, registry, trust, tags, pythonVersion: py.version, environment, signer });
+          const out = await sealDist(dist, candidates.get(dist.name) ?? null, { o, http, registry, trust, tags, pythonVersion: py.version, environment, signer, warmPip });
           outcomes[i] = out;
           if (out.status === 'refused') result.error ??= out.verdict.error;
         } catch (e) {
@@ -93,6 +111,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     result.installed = true;
     return result;
   } finally {
+    spare?.cancel();
     http.close();
     registry.close();
     await opened?.then((s) => s.close(), () => undefined);

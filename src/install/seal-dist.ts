@@ -19,8 +19,8 @@ import { logPathFor, withWorkDir } from '../pipeline/workspace.js';
 import type { Registry } from '../registry/index.js';
 import type { SealSummary } from '../seal/index.js';
 import type { TrustSession, Verdict } from '../trust/index.js';
-import { withoutKeySecrets, type Signer } from '../signer/index.js';
-import { startWarmPip, type WarmPip } from '../build/warm-pip.js';
+import type { Signer } from '../signer/index.js';
+import type { WarmPip } from '../build/warm-pip.js';
 import { hashFile } from '../util/hash-file.js';
 import type { PlannedDist } from './pip-resolve.js';
 import { findReusable } from './reuse.js';
@@ -39,6 +39,8 @@ export interface DistContext {
   environment: () => Promise<EnvironmentBody>;
   /** The signer, opened (and unlocked) once per install when the first build needs it. */
   signer: () => Promise<Signer>;
+  /** A pip for one build environment, importing itself already (startWarmPip); the build uses or cancels it. */
+  warmPip: () => WarmPip;
 }
 
 interface Sealed {
@@ -96,10 +98,9 @@ function sharedInstead(verdict: Verdict, sealed: Sealed, sourceSha256: string, c
 }
 
 async function buildFresh(dist: PlannedDist, candidate: SdistCandidate | null, c: DistContext): Promise<Sealed> {
-  const { o } = c;
   const label = `${dist.name} ${dist.version}`;
-  // The build environment's pip imports itself while the sdist is fetched and unpacked.
-  const warmPip = startWarmPip(o.python, withoutKeySecrets(o.env));
+  // The build environment's pip imports itself while the sdist is fetched and unpacked (or since earlier).
+  const warmPip = c.warmPip();
   try {
     return await buildAndStore(dist, candidate, c, label, warmPip);
   } finally {

@@ -7,6 +7,7 @@ import type { SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import type { SandboxKind } from '../sandbox/index.js';
 import type { CacheSubstituter } from '../cache/substitute.js';
+import type { WarmPip } from '../build/warm-pip.js';
 import type { ResolvedSource } from '../requirements/index.js';
 import type { StageEvent } from './stages.js';
 import type { Verdict } from '../trust/index.js';
@@ -79,4 +80,6 @@ export interface EarlyStart {
   /** Waiting for the wheel list; null on a dry run. */
   installer: PendingInstall | null;
   tags: Promise<Set<string> | null>;
+  /** A build environment's pip, importing itself since the start, for the first build; null when none was started. */
+  spareWarmPip: WarmPip | null;
 }

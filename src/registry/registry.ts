@@ -184,6 +184,11 @@ export class Registry extends RegistryReader {
     });
   }
 
+  /** Whether any seal of the package is stored (any version, any signer). */
+  hasSeals(name: string): boolean {
+    return this.guard(() => this.db.prepare('SELECT 1 FROM seals WHERE name = ? LIMIT 1').get(normalizeName(name)) !== undefined);
+  }
+
   /** A seal is a chain hash signed by one key; without a fingerprint, the first stored with that chain hash. */
   sealByChainHash(chainHash: string, fingerprint?: string): StoredSeal | null {
     return this.guard(() => {

@@ -46,6 +46,11 @@ export interface LaunchLine {
 export interface HookSandbox {
   readonly record: SandboxRecord;
   launch(c: HookCommand): Promise<LaunchLine>;
+  /**
+   * Starts finding out what launch will need to know about an interpreter (bwrap: the folders it reads
+   * from), so that the first hook that runs with it need not wait; nothing is run in the sandbox.
+   */
+  prepare?(c: Pick<HookCommand, 'python' | 'env' | 'keepPythonPath'>): void;
   /** After the hook's process is gone: nothing it started may still run (the uid mode ends them). */
   settle(): Promise<void>;
 }
@@ -90,6 +95,11 @@ class BwrapSandbox implements HookSandbox {
     private readonly home: string,
   ) {
     this.record = { kind: 'bwrap', version: bwrap.version, network_cut: true };
+  }
+
+  prepare(c: Pick<HookCommand, 'python' | 'env' | 'keepPythonPath'>): void {
+    // Asked from "/" and cached by interpreter and PYTHONPATH (mounts.ts): the first launch finds it.
+    pythonFolders(c.python, sandboxEnvironment(c.env, { keepPythonPath: c.keepPythonPath }), '/').catch(() => undefined); // launch says why
   }
 
   async launch(c: HookCommand): Promise<LaunchLine> {

@@ -16,7 +16,7 @@ import { buildMany } from '../build-many.js';
 export async function buildWheelhouse(ctx: Context, args: ParsedArgs, home: string): Promise<number> {
   const out = ctx.out;
   const notices = new Notices(out, home);
-  const inputs = requirementInputs(args, ctx.cwd);
+  const inputs = await requirementInputs(args, ctx.cwd);
   const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, notices.warn);
   const python = resolvePythonCommand(stringOption(args, 'python'), ctx.env);
   checkPythonPath(python, ctx.cwd);

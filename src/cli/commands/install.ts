@@ -6,12 +6,13 @@ import { Notices } from '../notices.js';
 import { checkPythonPath } from '../python-check.js';
 import { REQUIREMENT_OPTIONS, checkLockFor, requirementInputs } from '../requirement-options.js';
 import { SealedError } from '../../errors.js';
-import { resolveIndexConfig } from '../../index/index.js';
-import { resolvePythonCommand } from '../../env/index.js';
-import { tpmConfigFromEnv } from '../../tpm/index.js';
-import { readTrustedKeysFile } from '../../policy/index.js';
+// The modules themselves, not their domains' index files: pip starts resolving only once this command
+// has loaded, and the rest of Sealed loads while pip runs (install-packages.ts).
+import { resolveIndexConfig } from '../../index/config.js';
+import { resolvePythonCommand } from '../../env/python.js';
+import { tpmConfigFromEnv } from '../../tpm/config.js';
 import { installPackages, type PackageOutcome } from '../../install/index.js';
-import { resolveSandboxMode } from '../../sandbox/index.js';
+import { resolveSandboxMode } from '../../sandbox/mode.js';
 
 export const command: Command = {
   name: 'install',
@@ -41,7 +42,7 @@ export const command: Command = {
     const min = minRaw === undefined ? undefined : Number(minRaw);
     if (min !== undefined && (!Number.isInteger(min) || min < 1)) throw new SealedError('USAGE', `--min-signatures takes a whole number of at least 1, not "${minRaw}".`);
     const rosterPath = stringOption(args, 'trusted-keys');
-    const trustedKeys = rosterPath ? readTrustedKeysFile(rosterPath, ctx) : undefined;
+    const trustedKeys = rosterPath ? (await import('../../policy/index.js')).readTrustedKeysFile(rosterPath, ctx) : undefined;
     const home = ctx.home();
     const notices = new Notices(out, home);
     const index = resolveIndexConfig(stringOption(args, 'index-url'), ctx.env, notices.warn);
@@ -49,7 +50,7 @@ export const command: Command = {
     checkPythonPath(python, ctx.cwd);
     const dryRun = boolOption(args, 'dry-run');
     const sandboxMode = resolveSandboxMode(stringOption(args, 'sandbox'), ctx.env);
-    const inputs = requirementInputs(args, ctx.cwd);
+    const inputs = await requirementInputs(args, ctx.cwd);
     await checkLockFor(inputs, python, ctx.env);
     const cache = await (await import('./install-cache.js')).cacheFor(ctx, args, home);
 
