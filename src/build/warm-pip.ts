@@ -1,4 +1,4 @@
-// A pip that installs into a build environment, started before it is needed (python/sealed_pip_env.py):
+// A pip that installs into a build environment, started before it is needed (python/sealed_pip.py build-env):
 // it imports pip, then waits for one request on stdin, so its start-up overlaps the download and unpack
 // of the sdist. One request per process; a process that is never asked is killed (it has done nothing). The
 // request carries the environment pip runs with (the helper replaces its own before pip reads it): the
@@ -27,7 +27,7 @@ export interface WarmPip {
 const KEEP = 1 << 20;
 
 export function startWarmPip(python: string, env: NodeJS.ProcessEnv): WarmPip {
-  const child = spawn(python, ['-I', pythonHelperPath('sealed_pip_env.py')], { env: pipEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(python, ['-I', pythonHelperPath('sealed_pip.py'), 'build-env'], { env: pipEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
   // Output that comes before a request (pip failing to import) is kept for the request's log.
   const early: Buffer[] = [];
   let sink: ((chunk: Buffer) => void) | null = null;

@@ -14,7 +14,7 @@ import { allBundles, allTiles, chunksOf, TILE_WIDTH } from './tiles.js';
 import { keys, LIMITS, parseEntry, type LogEntry } from './layout.js';
 import { listLogs, openLog, readMarker, trustedCheckpoint } from './sync.js';
 import type { CheckpointPins } from './pins.js';
-import type { CacheStore } from './store.js';
+import type { CacheStore, StoredObject } from './store.js';
 
 export interface LogAudit {
   fingerprint: string;
@@ -108,9 +108,15 @@ export async function auditCache(store: CacheStore, pins: CheckpointPins, opts: 
 }
 
 /** Step 5 for one entry: the seal by content, valid, by the log's signer, about what the entry says. */
-export async function checkSealObject(store: CacheStore, entry: LogEntry, fingerprintHex: string): Promise<ReturnType<typeof parseSeal>> {
+export async function checkSealObject(
+  store: CacheStore,
+  entry: LogEntry,
+  fingerprintHex: string,
+  /** The object, when it was read ahead (substitute.ts). */
+  read: Promise<StoredObject | null> = store.get(keys.seal(entry.seal_sha256), LIMITS.seal),
+): Promise<ReturnType<typeof parseSeal>> {
   const key = keys.seal(entry.seal_sha256);
-  const obj = await store.get(key, LIMITS.seal);
+  const obj = await read;
   if (obj === null) throw new SealedError('LOG_INCOMPLETE', `The seal ${key} that the log of sha256:${fingerprintHex} lists is not in ${store.url}.`, { where: key });
   const found = sha256Hex(obj.body);
   if (found !== entry.seal_sha256) throw new SealedError('DIGEST_MISMATCH', `The seal ${key} in ${store.url} does not have the SHA-256 its log entry records.`, { where: key, expected: entry.seal_sha256, found });
@@ -128,9 +134,9 @@ export async function checkSealObject(store: CacheStore, entry: LogEntry, finger
 }
 
 /** Step 6 for one entry: the wheel's bytes have the SHA-256 the seal records. */
-export async function checkWheelObject(store: CacheStore, entry: LogEntry): Promise<Buffer> {
+export async function checkWheelObject(store: CacheStore, entry: LogEntry, read: Promise<StoredObject | null> = store.get(keys.wheel(entry.artifact.sha256), LIMITS.wheel)): Promise<Buffer> {
   const key = keys.wheel(entry.artifact.sha256);
-  const obj = await store.get(key, LIMITS.wheel);
+  const obj = await read;
   if (obj === null) throw new SealedError('ARTIFACT_MISSING', `The wheel ${entry.artifact.filename} (${key}) is not in ${store.url}.`, { where: key });
   const found = sha256Hex(obj.body);
   if (found !== entry.artifact.sha256) {

@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { SealedError } from '../errors.js';
 import { normalizeName } from '../core/names.js';
 import type { Registry } from '../registry/index.js';
-import { summarizeSeal, type Seal } from '../seal/index.js';
+import { parseSeal, summarizeSeal, verifySeal, type Seal, type SealSummary } from '../seal/index.js';
+import { sha256Hex } from '../core/digest.js';
 import { checkSealObject, checkWheelObject } from './audit.js';
 import { parallel, provenEntry, TileReader, type LogId, type SignedCheckpoint } from './log.js';
 import { keys, LIMITS, parseEntry, parseListing, type LogEntry, type Marker } from './layout.js';
 import { CheckpointPins } from './pins.js';
-import { openStore, type CacheStore, type StoreOptions } from './store.js';
+import { openStore, type CacheStore, type StoredObject, type StoreOptions } from './store.js';
 import { readMarker, syncLog } from './sync.js';
 
 interface OpenedLog {
@@ -120,6 +121,7 @@ export class CacheSubstituter {
       const obj = await cache.store.get(key, LIMITS.listing);
       if (obj === null) return null;
       const listing = parseListing(obj.body, key);
+      const { sealRead, wheelRead } = readAhead(registry, cache.store, sealSha256, listing.log, sourceSha256);
       const opened = await this.log(cache, listing.log);
       if (opened === null || opened.cp === null || opened.reader === null) {
         throw new SealedError('CACHE_ENTRY_INVALID', `The listing ${key} in ${cache.store.url} points into log ${listing.log}, which has no key or checkpoint.`, { where: key });
@@ -136,8 +138,9 @@ export class CacheSubstituter {
       if (entry.source_sha256 !== sourceSha256) return null; // sealed from another source: no evidence for this one
       // Seals are one chain hash signed by one key: another signer's copy of this chain must not hide this one.
       if (registry.hasSeal(entry.chain_hash, `sha256:${listing.log}`)) return null;
-      // Both fetched at once; neither is used before both are checked.
-      const [seal, wheel] = await Promise.all([checkSealObject(cache.store, entry, listing.log), checkWheelObject(cache.store, entry)]);
+      // The seal is checked against its proven entry first (a wheel read ahead is of the seal's artifact), then the wheel.
+      const seal = await checkSealObject(cache.store, entry, listing.log, sealRead);
+      const wheel = await checkWheelObject(cache.store, entry, wheelRead.then((ahead) => (ahead === undefined ? cache.store.get(keys.wheel(entry.artifact.sha256), LIMITS.wheel) : ahead)));
       return { seal, entry, wheel, url: cache.store.url };
     });
     return candidates.filter((c): c is Found => c !== null);
@@ -168,6 +171,34 @@ export class CacheSubstituter {
     }
     return result;
   }
+}
+
+/**
+ * Reads a listed seal while its log entry is proven, and its wheel as soon as the seal names it, so that
+ * the round trips overlap. Only a seal that its log's signer signed for this very source (not yet held
+ * here) has its wheel read ahead: a listing alone cannot make Sealed download wheels. Nothing read here
+ * is used before the entry is proven and checkSealObject and checkWheelObject have passed.
+ */
+function readAhead(registry: Registry, store: CacheStore, sealSha256: string, log: string, sourceSha256: string) {
+  const sealRead = store.get(keys.seal(sealSha256), LIMITS.seal);
+  // undefined: not read ahead.
+  const wheelRead: Promise<StoredObject | null | undefined> = sealRead.then(
+    (obj) => {
+      if (obj === null || sha256Hex(obj.body) !== sealSha256) return undefined;
+      let s: SealSummary;
+      try {
+        s = verifySeal(parseSeal(obj.body.toString('utf8'), keys.seal(sealSha256)));
+      } catch {
+        return undefined; // checkSealObject says what is wrong with it
+      }
+      if (s.fingerprint !== `sha256:${log}` || s.sourceSha256 !== sourceSha256 || registry.hasSeal(s.chainHash, s.fingerprint)) return undefined;
+      return store.get(keys.wheel(s.artifact.sha256), LIMITS.wheel);
+    },
+    () => undefined,
+  );
+  sealRead.catch(() => undefined); // checkSealObject awaits it
+  wheelRead.catch(() => undefined); // checkWheelObject awaits it
+  return { sealRead, wheelRead };
 }
 
 async function listAll(store: CacheStore, prefix: string): Promise<string[]> {

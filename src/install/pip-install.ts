@@ -1,10 +1,11 @@
 // The one pip call that changes the target environment: `pip install --no-index --no-deps --require-hashes`
-// of exactly the sealed wheels. pip is started early (python/sealed_pip_install.py), while pip resolves and
+// of exactly the sealed wheels. pip is started early (python/sealed_pip.py install), while pip resolves and
 // Sealed builds, and waits for its requirements on standard input; its start-up then overlaps the
 // rest (bench/install.ts measures the whole). Nothing reaches it until every distribution is accepted; otherwise its input is closed
 // empty and it exits having installed nothing.
 
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { SealedError } from '../errors.js';
 import { pipEnvironment } from '../build/pip.js';
 import { pythonHelperPath } from '../util/paths.js';
@@ -17,10 +18,12 @@ export interface PendingInstall {
 }
 
 export function startPipInstall(python: string, env: NodeJS.ProcessEnv, requirementsFile: string): PendingInstall {
-  const child = spawn(python, [pythonHelperPath('sealed_pip_install.py'), requirementsFile], {
+  const child = spawn(python, [pythonHelperPath('sealed_pip.py'), 'install', requirementsFile], {
     env: pipEnvironment(env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // Nothing waits for it until the end: at a lower priority it does not slow the resolution it overlaps.
+  if (child.pid !== undefined) lowerPriority(child.pid);
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-8192)));
   child.stderr.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-8192)));
@@ -50,4 +53,12 @@ export function startPipInstall(python: string, env: NodeJS.ProcessEnv, requirem
       setTimeout(() => child.kill('SIGKILL'), 5000).unref();
     },
   };
+}
+
+function lowerPriority(pid: number): void {
+  try {
+    setPriority(pid, 10);
+  } catch {
+    // a process that has already exited, or a system that refuses: it runs at the normal priority
+  }
 }

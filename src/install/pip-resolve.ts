@@ -9,6 +9,7 @@ import type { SandboxKind } from '../sandbox/mode.js';
 import { normalizeName, requirementProjectName } from '../core/names.js';
 import { parsePipReport, pipEnvironment } from '../build/pip.js'; // not build/index.js: that loads the whole builder
 import { run } from '../util/exec.js';
+import { pythonHelperPath } from '../util/paths.js';
 import { resolveInSandbox } from '../sandbox/resolve.js';
 import { parsePipHashMismatch } from './pip-errors.js';
 import { redactUrl } from '../http/credentials.js';
@@ -48,7 +49,9 @@ export async function resolveWithPip(opts: {
   readable?: string[];
 }): Promise<Resolution> {
   const report = join(opts.workDir, `resolve-report-${(opts.noBinary ?? []).length}.json`);
-  const args = ['-m', 'pip', 'install', '--dry-run', '--quiet', '--report', report, '--index-url', opts.indexUrl];
+  // pip through python/sealed_pip.py: it exits as soon as pip is done, without unloading pip's modules.
+  // No cache: in the sandbox pip's cache would be a private folder, filled and then thrown away.
+  const args = [pythonHelperPath('sealed_pip.py'), 'resolve', 'install', '--dry-run', '--quiet', '--no-cache-dir', '--report', report, '--index-url', opts.indexUrl];
   if (opts.noDeps) args.push('--no-deps');
   if (opts.noBinary?.length) args.push('--no-binary', opts.noBinary.join(','));
   args.push(...(opts.pipArgs ?? []));
@@ -68,7 +71,7 @@ export async function resolveWithPip(opts: {
       });
     }
     const tail = (res.stderr || res.stdout).trim().split('\n').slice(-12).join('\n');
-    const noPip = /No module named pip/.test(res.stderr);
+    const noPip = /No module named '?pip'?/.test(res.stderr);
     if (noPip) {
       throw new SealedError('PYTHON_MISSING', `${opts.python} has no pip; Sealed resolves with the target environment's own pip.`, {
         hint: `Install pip into it (${opts.python} -m ensurepip) or pick another --python.`,

@@ -6,7 +6,7 @@ import type { Roster } from '../policy/index.js';
 import type { SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import type { SandboxKind } from '../sandbox/index.js';
-import type { CacheSubstituter } from '../cache/substitute.js';
+import type { Substituter } from '../cache/substituter.js';
 import type { WarmPip } from '../build/warm-pip.js';
 import type { ResolvedSource } from '../requirements/index.js';
 import type { StageEvent } from './stages.js';
@@ -26,7 +26,7 @@ export interface InstallOptions {
   cwd: string;
   tpm: TpmConfig;
   /** `--cache URL`: seals and wheels a shared cache can supply instead of a build (src/cache). */
-  cache?: CacheSubstituter;
+  cache?: Substituter;
   /** pip's own arguments for the resolution: -r FILE, -c FILE, --upgrade. */
   pipArgs?: string[];
   /** The files those arguments make pip read, shown read-only to the sandboxed resolution. */

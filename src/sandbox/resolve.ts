@@ -4,7 +4,8 @@
 // starts outlives it. Seals never rest on this step: the sealed build later runs without a network.
 
 import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { pythonHelperPath } from '../util/paths.js';
 import { pipEnvironment } from '../build/pip.js';
 import type { RunResult } from '../util/exec.js';
 import { resolveSandboxMode, type SandboxKind } from './mode.js';
@@ -26,12 +27,12 @@ export interface ResolveCall {
 }
 
 export async function resolveInSandbox(o: ResolveCall): Promise<RunResult> {
-  const sandbox = await openSandbox(o.sandboxMode ?? resolveSandboxMode(undefined, o.env), { home: o.home, env: o.env });
+  const pipEnv = pipEnvironment(o.env);
+  const sandbox = await openSandbox(o.sandboxMode ?? resolveSandboxMode(undefined, o.env), { home: o.home, env: o.env, prepare: [{ python: o.python, env: pipEnv, keepPythonPath: false }] });
   // A local sdist named on the command line is shown to pip, read-only, and nothing else of its folder.
   const local = (r: string) => /\.(tar\.gz|zip)$/i.test(r) && existsSync(r);
   const requirements = o.requirements.map((r) => (local(r) && !isAbsolute(r) ? resolve(r) : r));
   const files = requirements.filter(local);
-  const pipEnv = pipEnvironment(o.env);
   // pip's own harmless settings, and which certificate authorities to trust (a TLS-inspecting proxy's CA
   // is often named only here). Never PIP_CLIENT_CERT: a client key is a credential the hooks would see.
   const forced: Record<string, string> = {};
@@ -40,7 +41,7 @@ export async function resolveInSandbox(o: ResolveCall): Promise<RunResult> {
   const caFiles = [forced.PIP_CERT, ...CA_VARS.map((k) => forced[k])].filter((p): p is string => !!p && isAbsolute(p) && existsSync(p));
   return runSandboxed(
     sandbox,
-    { python: o.python, args: [...o.args, '--', ...requirements], env: pipEnv, extraEnv: forced, tree: o.workDir, writable: [], readOnly: [...files, ...caFiles, ...(o.readable ?? [])], keepPythonPath: false, network: true },
+    { python: o.python, args: [...o.args, '--', ...requirements], env: pipEnv, extraEnv: forced, tree: o.workDir, writable: [], readOnly: [dirname(pythonHelperPath('sealed_pip.py')), ...files, ...caFiles, ...(o.readable ?? [])], keepPythonPath: false, network: true },
     { timeoutMs: 30 * 60 * 1000 },
   );
 }

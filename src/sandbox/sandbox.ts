@@ -60,6 +60,8 @@ export interface SandboxOptions {
   home: string;
   /** Sealed's own environment (PATH finds bwrap; SEALED_BUILD_USER names the uid mode's user). */
   env: NodeJS.ProcessEnv;
+  /** Interpreters hooks will run with: what launch needs to know of them is asked while bwrap is probed. */
+  prepare?: Pick<HookCommand, 'python' | 'env' | 'keepPythonPath'>[];
 }
 
 const WAYS_OUT =
@@ -70,6 +72,7 @@ const WAYS_OUT =
 export async function openSandbox(kind: SandboxKind, o: SandboxOptions): Promise<HookSandbox> {
   switch (kind) {
     case 'bwrap':
+      for (const c of o.prepare ?? []) askPythonFolders(c);
       return new BwrapSandbox(await probeBwrap(o.env), o.home);
     case 'uid':
       return openUidSandbox(o);
@@ -98,8 +101,7 @@ class BwrapSandbox implements HookSandbox {
   }
 
   prepare(c: Pick<HookCommand, 'python' | 'env' | 'keepPythonPath'>): void {
-    // Asked from "/" and cached by interpreter and PYTHONPATH (mounts.ts): the first launch finds it.
-    pythonFolders(c.python, sandboxEnvironment(c.env, { keepPythonPath: c.keepPythonPath }), '/').catch(() => undefined); // launch says why
+    askPythonFolders(c);
   }
 
   async launch(c: HookCommand): Promise<LaunchLine> {
@@ -125,6 +127,11 @@ class BwrapSandbox implements HookSandbox {
   async settle(): Promise<void> {
     // bwrap's PID namespace ends with the hook: every process the backend started is gone with it.
   }
+}
+
+/** Starts the question launch asks of an interpreter; cached by interpreter and PYTHONPATH (mounts.ts). */
+function askPythonFolders(c: Pick<HookCommand, 'python' | 'env' | 'keepPythonPath'>): void {
+  pythonFolders(c.python, sandboxEnvironment(c.env, { keepPythonPath: c.keepPythonPath }), '/').catch(() => undefined); // launch says why
 }
 
 /** A tree shown at another path needs a mount namespace: editable builds run in bwrap only. */

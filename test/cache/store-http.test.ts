@@ -90,6 +90,26 @@ describe('an http:// cache served read-only by a real server', () => {
     assert.equal(r.json.error.code, 'DIGEST_MISMATCH');
   });
 
+  it('when the server sends a changed seal, the substituter refuses it and never asks for its wheel (wheels are read ahead only for a seal that verifies)', async () => {
+    const source = Registry.open(alice.home);
+    const wheelKey = `wheels/${source.sealsFor('alpha', '1.0')[0]!.summary.artifact.sha256}`;
+    source.close();
+    const sealKey = readdirKeys('seals').find((k) => JSON.parse(stored(k).toString()).records[0].body.name === 'alpha')!;
+    server.tamper.clear();
+    server.requests.length = 0;
+    assert.equal(await substitute('alpha', '1.0'), 1);
+    assert.equal(server.requests.filter((k) => k === wheelKey).length, 1, 'the wheel of an untouched seal is read once');
+
+    const seal = JSON.parse(stored(sealKey).toString());
+    seal.records[0].body.version = '6.6.6';
+    server.tamper.set(sealKey, Buffer.from(JSON.stringify(seal)));
+    server.requests.length = 0;
+    await assert.rejects(substitute('alpha', '1.0'), (e: unknown) => isSealedError(e) && e.code === 'DIGEST_MISMATCH');
+    assert.ok(server.requests.includes(sealKey));
+    assert.ok(!server.requests.includes(wheelKey), `the wheel was requested: ${server.requests.join(', ')}`);
+    server.tamper.clear();
+  });
+
   it('when the server sends a checkpoint signed by another key, verify refuses with CHECKPOINT_INVALID', async () => {
     server.tamper.clear();
     const key = `logs/${alice.fingerprintHex}/checkpoint`;

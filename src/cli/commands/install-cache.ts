@@ -1,13 +1,13 @@
 // The cache side of `sealed install`: --cache URL (repeatable; else SEALED_CACHE, space-separated)
-// as substituters, and --push of what this install built. Loads src/cache only when a cache is named.
+// as substituters, and --push of what this install built. src/cache loads only once pip is at work.
 import type { Context, ParsedArgs } from '../command.js';
 import { boolOption, stringOption } from '../command.js';
 import { SealedError } from '../../errors.js';
-import type { CacheSubstituter } from '../../cache/substitute.js';
+import { openSubstituter, type Substituter } from '../../cache/substituter.js';
 import type { PackageOutcome } from '../../install/index.js';
 
 export interface InstallCache {
-  substituter: CacheSubstituter | null;
+  substituter: Substituter | null;
   push: ((outcomes: PackageOutcome[]) => Promise<void>) | null;
 }
 
@@ -21,8 +21,7 @@ export async function cacheFor(ctx: Context, args: ParsedArgs, home: string): Pr
   }
   const endpoint = stringOption(args, 's3-endpoint');
   const storeOptions = { env: ctx.env, ...(endpoint !== undefined ? { s3Endpoint: endpoint } : {}) };
-  const { CacheSubstituter } = await import('../../cache/substitute.js');
-  const substituter = new CacheSubstituter(urls, home, storeOptions);
+  const substituter = openSubstituter(urls, home, storeOptions);
   if (!wantPush) return { substituter, push: null };
   return {
     substituter,

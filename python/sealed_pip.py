@@ -1,0 +1,120 @@
+"""pip, run for Sealed in one of three ways. Each imports pip first; the two that wait for a request read
+it from stdin only then, so pip's start-up overlaps Sealed's own work. Each ends without tearing the
+interpreter down: pip has closed its files by then, and unloading its modules takes about a third of a
+second that Sealed would wait for.
+
+  python sealed_pip.py resolve ARGS...
+      pip ARGS (Sealed's `pip install --dry-run --report`, in the sandbox).
+  python sealed_pip.py install REQUIREMENTS_FILE
+      stdin: requirement lines; then `pip install --no-index --no-deps --require-hashes -r FILE` of
+      exactly those (the sealed wheels). Empty stdin: exit 0, nothing installed.
+  python -I sealed_pip.py build-env
+      stdin: one JSON object {"prefix": ENV, "args": [pip install arguments...], "env": {NAME: VALUE...}};
+      then `pip install --prefix ENV --ignore-installed ARGS`, as pip's own isolated builds install (one
+      pip process; `pip --python ENV` would start pip a second time). "env" replaces this process's
+      environment before pip reads it: the variables of the build (SOURCE_DATE_EPOCH, ...) are known
+      only once the sdist is unpacked. Empty stdin: exit 0, nothing done. Exit 87, before pip installs
+      anything, when pip's --prefix layout is not where ENV's interpreter looks (a patched sysconfig):
+      the caller installs with `pip --python ENV` instead.
+"""
+import json
+import logging
+import os
+import sys
+import sysconfig
+
+from pip._internal.cli.main import main  # pip's own console entry point
+
+try:
+    import pip._internal.commands.install  # noqa: F401  (the slow imports, done while we wait)
+except ImportError:
+    pass
+
+PREFIX_MISMATCH = 87  # none of pip's own exit statuses
+
+
+def prime_user_agent():
+    # pip makes its User-Agent (it runs `rustc --version` and `lsb_release -a`) when it makes its
+    # session, after the request has come; made now, while this process waits, and kept.
+    try:
+        from pip._internal.network import session
+
+        agent = session.user_agent()
+        session.user_agent = lambda: agent
+    except Exception:  # an older or newer pip without this internal: pip makes its own, later
+        pass
+
+
+def quiet_user_agent():
+    # With --no-index pip talks to no server, yet its session still makes a User-Agent (two processes).
+    try:
+        from pip import __version__
+        from pip._internal.network import session
+
+        session.user_agent = lambda: f"pip/{__version__}"
+    except Exception:  # an older or newer pip without this internal: pip makes its own
+        pass
+
+
+def finish(code):
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 1)
+
+
+def venv_paths(prefix):
+    # What `python -m venv` lays out for this interpreter (3.11+ names it the "venv" scheme).
+    scheme = "venv" if "venv" in sysconfig.get_scheme_names() else "posix_prefix"
+    base = {"base": prefix, "platbase": prefix, "installed_base": prefix, "installed_platbase": prefix}
+    paths = sysconfig.get_paths(scheme, vars=base)
+    return [os.path.normpath(paths[k]) for k in ("purelib", "platlib", "scripts")]
+
+
+def prefix_paths(prefix):
+    from pip._internal.locations import get_scheme
+
+    s = get_scheme("", prefix=prefix)
+    return [os.path.normpath(p) for p in (s.purelib, s.platlib, s.scripts)]
+
+
+def install(path):
+    quiet_user_agent()
+    lines = sys.stdin.read()
+    if not lines.strip():
+        finish(0)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(lines)
+    finish(main(["install", "--no-index", "--no-deps", "--require-hashes", "--quiet", "-r", path]))
+
+
+def build_env():
+    prime_user_agent()
+    request = sys.stdin.read()
+    if not request.strip():
+        finish(0)
+    req = json.loads(request)
+    prefix = req["prefix"]
+    os.environ.clear()
+    os.environ.update(req["env"])
+    try:
+        same = prefix_paths(prefix) == venv_paths(prefix)
+    except Exception:  # an older or newer pip without this internal: do not guess
+        same = False
+    if not same:
+        sys.stderr.write("sealed: pip's --prefix layout differs from the environment's; falling back to pip --python\n")
+        finish(PREFIX_MISMATCH)
+    finish(main(["install", "--prefix", prefix, "--ignore-installed", "--no-warn-script-location"] + list(req["args"])))
+
+
+if __name__ == "__main__":
+    mode, rest = sys.argv[1], sys.argv[2:]
+    if mode == "resolve":
+        finish(main(rest))
+    elif mode == "install":
+        install(rest[0])
+    elif mode == "build-env":
+        build_env()
+    else:
+        sys.stderr.write(f"sealed_pip.py: unknown mode {mode!r}\n")
+        finish(2)
