@@ -4,9 +4,8 @@
 // request carries the environment pip runs with (the helper replaces its own before pip reads it): the
 // build's variables are known only once the sdist is unpacked; the process starts with them less secrets.
 
-import { spawn } from 'node:child_process';
-import { pythonHelperPath } from '../util/paths.js';
 import { pipEnvironment } from './pip.js';
+import { startWaitingPip } from './waiting-pip.js';
 
 /** The helper's exit status when pip's --prefix layout is not the environment's (then `pip --python`). */
 export const PREFIX_MISMATCH = 87;
@@ -27,27 +26,18 @@ export interface WarmPip {
 const KEEP = 1 << 20;
 
 export function startWarmPip(python: string, env: NodeJS.ProcessEnv): WarmPip {
-  const child = spawn(python, ['-I', pythonHelperPath('sealed_pip.py'), 'build-env'], { env: pipEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
   // Output that comes before a request (pip failing to import) is kept for the request's log.
   const early: Buffer[] = [];
   let sink: ((chunk: Buffer) => void) | null = null;
   let stdout = '';
   let stderr = '';
-  const take = (chunk: Buffer, stream: 'out' | 'err') => {
-    if (stream === 'out') stdout = (stdout + chunk.toString('utf8')).slice(-KEEP);
-    else stderr = (stderr + chunk.toString('utf8')).slice(-KEEP);
-    if (sink) sink(chunk);
-    else early.push(chunk);
-  };
-  child.stdout.on('data', (c: Buffer) => take(c, 'out'));
-  child.stderr.on('data', (c: Buffer) => take(c, 'err'));
-  child.stdin.on('error', () => undefined); // pip may have died already; the exit status says why
-  const exited = new Promise<number | null>((resolve) => {
-    child.on('error', (e) => {
-      stderr += String(e);
-      resolve(null);
-    });
-    child.on('close', (code) => resolve(code));
+  const pip = startWaitingPip(python, { flags: ['-I'], args: ['build-env'] }, env, {
+    onOutput: (chunk, stream) => {
+      if (stream === 'out') stdout = (stdout + chunk.toString('utf8')).slice(-KEEP);
+      else stderr = (stderr + chunk.toString('utf8')).slice(-KEEP);
+      if (sink) sink(chunk);
+      else early.push(chunk);
+    },
   });
   let asked = false;
   return {
@@ -58,17 +48,9 @@ export function startWarmPip(python: string, env: NodeJS.ProcessEnv): WarmPip {
         for (const c of early.splice(0)) o.onOutput(c);
         sink = o.onOutput;
       }
-      child.stdin.end(`${JSON.stringify({ prefix, args, env: pipEnvironment(o.env) })}\n`);
-      const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
-      const code = await exited;
-      clearTimeout(timer);
+      const code = await pip.send(`${JSON.stringify({ prefix, args, env: pipEnvironment(o.env) })}\n`, o.timeoutMs);
       return { code, stdout, stderr };
     },
-    cancel() {
-      if (asked || child.exitCode !== null) return;
-      asked = true;
-      // Never asked, it has only imported pip: stopped at once, not left to finish importing.
-      child.kill('SIGKILL');
-    },
+    cancel: () => pip.cancel(),
   };
 }

@@ -31,23 +31,23 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
   // One client for the run: the index's credentials, taken when its pages are read, go with the downloads.
   const http = new HttpClient({ allowRedirectHosts: o.allowRedirect ?? [] });
   let opened: Promise<Signer> | undefined;
-  // The build environment's pip started ahead (install-packages.ts) is kept for a first build: when every
-  // project named has seals here already, nothing is likely to be built, and it is stopped.
-  let spare = early.spareWarmPip;
-  const firstTime = requirements.some((r) => {
-    const name = requirementProjectName(r);
-    return name !== null && !registry.hasSeals(name);
-  });
-  if (!firstTime) {
-    spare?.cancel();
-    spare = null;
-  }
-  const warmPip = () => {
-    const taken = spare ?? startWarmPip(o.python, withoutKeySecrets(o.env));
-    spare = null;
-    return taken;
-  };
   try {
+    // The build environment's pip started ahead (install-packages.ts, which also stops it if unused) is kept
+    // for a first build: when every project named has seals here already, nothing is likely to be built.
+    let spare = early.spareWarmPip;
+    const firstTime = requirements.some((r) => {
+      const name = requirementProjectName(r);
+      return name !== null && !registry.hasSeals(name);
+    });
+    if (!firstTime) {
+      spare?.cancel();
+      spare = null;
+    }
+    const warmPip = () => {
+      const taken = spare ?? startWarmPip(o.python, withoutKeySecrets(o.env));
+      spare = null;
+      return taken;
+    };
     const finding = findSources(o, http, requirements, workDir, early.python, early.firstResolution);
     finding.catch(() => undefined);
     const tagsPromise = early.tags;
@@ -111,7 +111,6 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
     result.installed = true;
     return result;
   } finally {
-    spare?.cancel();
     http.close();
     registry.close();
     await opened?.then((s) => s.close(), () => undefined);
