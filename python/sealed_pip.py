@@ -11,11 +11,12 @@ second that Sealed would wait for.
   python -I sealed_pip.py build-env
       stdin: one JSON object {"prefix": ENV, "args": [pip install arguments...], "env": {NAME: VALUE...}};
       then `pip install --prefix ENV --ignore-installed ARGS`, as pip's own isolated builds install (one
-      pip process; `pip --python ENV` would start pip a second time). "env" replaces this process's
-      environment before pip reads it: the variables of the build (SOURCE_DATE_EPOCH, ...) are known
-      only once the sdist is unpacked. Empty stdin: exit 0, nothing done. Exit 87, before pip installs
-      anything, when pip's --prefix layout is not where ENV's interpreter looks (a patched sysconfig):
-      the caller installs with `pip --python ENV` instead.
+      pip process). "env" replaces this process's environment before pip reads it: the variables of the
+      build (SOURCE_DATE_EPOCH, ...) are known only once the sdist is unpacked. Empty stdin: exit 0,
+      nothing done. Where pip's --prefix layout is not where ENV's interpreter looks (a patched
+      sysconfig), `--target` of ENV's site-packages instead. Never `pip --python ENV`: that starts ENV's
+      own interpreter, whose site would run the .pth files of what was installed there, outside the
+      sandbox.
 """
 import json
 import logging
@@ -29,8 +30,6 @@ try:
     import pip._internal.commands.install  # noqa: F401  (the slow imports, done while we wait)
 except ImportError:
     pass
-
-PREFIX_MISMATCH = 87  # none of pip's own exit statuses
 
 
 def prime_user_agent():
@@ -102,9 +101,9 @@ def build_env():
     except Exception:  # an older or newer pip without this internal: do not guess
         same = False
     if not same:
-        sys.stderr.write("sealed: pip's --prefix layout differs from the environment's; falling back to pip --python\n")
-        finish(PREFIX_MISMATCH)
-    finish(main(["install", "--prefix", prefix, "--ignore-installed", "--no-warn-script-location"] + list(req["args"])))
+        sys.stderr.write("sealed: pip's --prefix layout differs from the environment's; installing with --target into its site-packages\n")
+    where = ["--prefix", prefix, "--ignore-installed"] if same else ["--target", venv_paths(prefix)[0]]
+    finish(main(["install"] + where + ["--no-warn-script-location"] + list(req["args"])))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 // A real PEP 517 build, as pip and build do it, with every hook in the sandbox:
 // isolated env -> install build-system.requires -> get_requires_for_build_wheel -> install those ->
 // build_wheel -> (the sandbox gone) the wheel copied out to a folder the backend never saw.
-// Requirements are installed by pip outside the sandbox, from the verified index, before a hook runs.
+// Requirements are installed by pip outside the sandbox, from the verified index, before a hook runs:
+// wheels only, unless the build is unsandboxed (no code of theirs runs until a hook imports them).
 
 import { cp, copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -57,7 +58,7 @@ export async function buildWheel(req: BuildRequest): Promise<BuildResult> {
   const backendPath = req.backendOverride ? req.backendOverride.backendPath : bs.backendPath;
   const requires = req.backendOverride?.requires ?? bs.requires;
 
-  const env = await IsolatedEnv.create({ python: req.python, dir: join(req.workDir, 'build-env'), indexUrl: req.indexUrl, workDir: req.workDir, log: req.log, env: req.env, ...(req.onStage ? { onStage: req.onStage } : {}), ...(req.warmPip ? { warmPip: req.warmPip } : {}) });
+  const env = await IsolatedEnv.create({ python: req.python, dir: join(req.workDir, 'build-env'), indexUrl: req.indexUrl, workDir: req.workDir, log: req.log, env: req.env, wheelsOnly: req.sandbox.record.kind !== 'none', ...(req.onStage ? { onStage: req.onStage } : {}), ...(req.warmPip ? { warmPip: req.warmPip } : {}) });
   // While pip installs, the sandbox learns where the environment's interpreter reads from.
   req.sandbox.prepare?.({ python: env.python, env: req.env, keepPythonPath: false });
   await env.install(requires, 'build requirements');

@@ -3,7 +3,8 @@
 // one verified index) what the backend needs. Every distribution installed is recorded with its SHA-256.
 // The hooks that run in it are the builder's business (project-builder.ts), not this module's.
 // pip installs with `--prefix ENV --ignore-installed`, as pip's own isolated builds do (one pip process,
-// started early: warm-pip.ts); where that layout is not the environment's, with `pip --python ENV`.
+// started early: warm-pip.ts). While the build is sandboxed, only wheels: pip building a build tool from
+// its sdist would run that sdist's code here, outside the sandbox, as Sealed's user.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,8 +14,8 @@ import { normalizeName } from '../core/names.js';
 import { run } from '../util/exec.js';
 import type { BuildLog } from './log.js';
 import { buildEnvFailure } from './pip-failure.js';
-import { indexArgs, parsePipReport, pipEnvironment, sha256FromReport } from './pip.js';
-import { PREFIX_MISMATCH, startWarmPip, type PipOutcome, type WarmPip } from './warm-pip.js';
+import { indexArgs, parsePipReport, sha256FromReport } from './pip.js';
+import { startWarmPip, type WarmPip } from './warm-pip.js';
 
 export interface IsolatedEnvOptions {
   /** The target interpreter the environment is made from. */
@@ -28,14 +29,14 @@ export interface IsolatedEnvOptions {
   onStage?: (stage: string) => void;
   /** A pip already started for this environment (startWarmPip with the same python and env); it is used or cancelled. */
   warmPip?: WarmPip;
+  /** Install wheels only (`--only-binary :all:`): every build but an unsandboxed one. */
+  wheelsOnly: boolean;
 }
 
 const PIP_TIMEOUT_MS = 30 * 60 * 1000;
 
 export class IsolatedEnv {
   private readonly installed = new Map<string, BuildRequirement>();
-  /** Cleared after pip's --prefix layout turned out not to be the environment's. */
-  private prefixWorks = true;
 
   private constructor(
     private readonly o: IsolatedEnvOptions,
@@ -74,29 +75,16 @@ export class IsolatedEnv {
     const report = join(o.workDir, `pip-report-${this.installed.size}-${Date.now()}.json`);
     o.log.section(`pip install ${what}: ${reqs.join(' ')}`);
     // --no-compile: the build environment is thrown away, so byte-compiling it only costs time.
-    const args = ['--quiet', '--no-compile', '--report', report, ...indexArgs(o.indexUrl), '--', ...reqs];
-    const res = await this.pip(args, warm);
+    const args = ['--quiet', '--no-compile', ...(o.wheelsOnly ? ['--only-binary', ':all:'] : []), '--report', report, ...indexArgs(o.indexUrl), '--', ...reqs];
+    const res = await (warm ?? startWarmPip(o.python, o.env)).install(o.dir, args, { env: o.env, timeoutMs: PIP_TIMEOUT_MS, onOutput: (c) => o.log.write(c) });
     if (res.code !== 0) {
-      throw buildEnvFailure({ what, reqs, indexUrl: o.indexUrl, output: `${res.stdout}\n${res.stderr}`, logPath: o.log.path, tail: o.log.tail() });
+      throw buildEnvFailure({ what, reqs, indexUrl: o.indexUrl, output: `${res.stdout}\n${res.stderr}`, logPath: o.log.path, tail: o.log.tail(), wheelsOnly: o.wheelsOnly });
     }
     const parsed = parsePipReport(await readFile(report, 'utf8'), `the ${what}`);
     for (const item of parsed.install) {
       const name = normalizeName(item.metadata.name);
       this.installed.set(name, { name, version: item.metadata.version, sha256: sha256FromReport(item), url: item.download_info?.url ?? null });
     }
-  }
-
-  private async pip(args: string[], warm: WarmPip | null): Promise<PipOutcome> {
-    const o = this.o;
-    const onOutput = (c: Buffer) => o.log.write(c);
-    if (this.prefixWorks) {
-      const res = await (warm ?? startWarmPip(o.python, o.env)).install(o.dir, args, { env: o.env, timeoutMs: PIP_TIMEOUT_MS, onOutput });
-      if (res.code !== PREFIX_MISMATCH) return res;
-      this.prefixWorks = false;
-    } else {
-      warm?.cancel();
-    }
-    return run(o.python, ['-m', 'pip', '--python', this.python, 'install', ...args], { env: pipEnvironment(o.env), timeoutMs: PIP_TIMEOUT_MS, onOutput });
   }
 
   /** Everything installed so far, by name. */

@@ -78,10 +78,14 @@ export function explainPipFailure(f: PipFailure, what: string, indexUrl: string,
   }
 }
 
-/** BUILD_ENV_FAILED for a pip install into the build environment that failed, naming the requirement and quoting pip. */
-export function buildEnvFailure(o: { what: string; reqs: string[]; indexUrl: string; output: string; logPath: string; tail: string }): SealedError {
+/**
+ * BUILD_ENV_FAILED for a pip install into the build environment that failed, naming the requirement and
+ * quoting pip. `wheelsOnly`: pip was told to take wheels only, so "no version found" may mean "no wheel".
+ */
+export function buildEnvFailure(o: { what: string; reqs: string[]; indexUrl: string; output: string; logPath: string; tail: string; wheelsOnly?: boolean }): SealedError {
   const f = readPipFailure(o.output);
-  const { message, hint } = explainPipFailure(f, o.what, o.indexUrl, o.logPath);
+  const explained = explainPipFailure(f, o.what, o.indexUrl, o.logPath);
+  const { message, hint } = o.wheelsOnly && f.kind === 'not-found' ? noWheelExplained(f, o.what, o.indexUrl, explained.hint) : explained;
   return new SealedError('BUILD_ENV_FAILED', `${message}${f.line ? `\npip said: ${f.line}` : ''}`, {
     failed_requirement: f.requirement,
     requirements: o.reqs,
@@ -90,4 +94,12 @@ export function buildEnvFailure(o: { what: string; reqs: string[]; indexUrl: str
     log: o.logPath,
     hint,
   });
+}
+
+function noWheelExplained(f: PipFailure, what: string, indexUrl: string, otherwise: string): { message: string; hint: string } {
+  const name = f.requirement ?? 'a requirement';
+  return {
+    message: `pip found no wheel of ${name} (one of the ${what}) on ${indexUrl}. While the build is sandboxed, Sealed installs build tools from wheels only: building one from its sdist would run that sdist's code outside the sandbox, where Sealed's key is.`,
+    hint: `If ${name} is published only as an sdist, build its wheel (sealed build) and publish it on your index, or build with --sandbox=none (the seal then says so). If it is not published at all: ${otherwise}`,
+  };
 }

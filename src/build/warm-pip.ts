@@ -7,9 +7,6 @@
 import { pipEnvironment } from './pip.js';
 import { startWaitingPip } from './waiting-pip.js';
 
-/** The helper's exit status when pip's --prefix layout is not the environment's (then `pip --python`). */
-export const PREFIX_MISMATCH = 87;
-
 export interface PipOutcome {
   code: number | null;
   stdout: string;

@@ -186,7 +186,7 @@ export async function serveOneBuild(o: ServeOptions): Promise<void> {
  */
 async function warmUp(python: string, home: string, firstServed: Promise<void>): Promise<void> {
   const sandbox = Promise.all([import('../sandbox/index.js'), import('../sandbox/mounts.js')]).then(([s, m]) =>
-    Promise.all([s.probeBwrap(process.env), m.pythonFolders(python, s.sandboxEnvironment(process.env, { keepPythonPath: true }), '/')]),
+    Promise.all([s.probeBwrap(process.env), m.pythonFolders(python, s.sandboxEnvironment(process.env, { keepPythonPath: true }), '/', true)]),
   );
   sandbox.catch(() => undefined); // the hook that needs it says why
   await Promise.all([import('../shim/start.js'), import('../shim/source.js'), import('../shim/inventory.js'), import('./commands/backend-build.js'), import('./commands/backend-hook.js')]);

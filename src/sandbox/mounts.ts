@@ -42,7 +42,33 @@ export function systemMounts(): SystemMounts {
   return system;
 }
 
-const PROBE = 'import json,sys;print(json.dumps([sys.executable,sys.prefix,sys.base_prefix,sys.exec_prefix,sys.base_exec_prefix,sys.path]))';
+// Without site (-S): site.py runs the `import` lines of every .pth file in site-packages, and this runs
+// outside the sandbox, with the build environment's packages (named by the sdist) in place. The folders
+// site would add are worked out as site.py does, without reading a .pth: the venv's prefix (pyvenv.cfg
+// beside or above the executable), and the site-packages of each prefix.
+const PROBE_WITHOUT_SITE = `
+import json, os, site, sys
+exe_dir = os.path.dirname(os.path.abspath(sys.executable))
+prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+site_prefixes = [sys.prefix, sys.exec_prefix]
+for cfg in (os.path.join(exe_dir, "pyvenv.cfg"), os.path.join(os.path.dirname(exe_dir), "pyvenv.cfg")):
+    if os.path.isfile(cfg):
+        venv = os.path.dirname(cfg)
+        system = False
+        with open(cfg, encoding="utf-8") as f:
+            for line in f:
+                key, eq, value = line.partition("=")
+                if eq and key.strip().lower() == "include-system-site-packages":
+                    system = value.strip().lower() == "true"
+        prefixes.append(venv)
+        site_prefixes = [venv] + (site_prefixes if system else [])
+        break
+print(json.dumps([sys.executable] + prefixes + [sys.path + site.getsitepackages(site_prefixes)]))
+`;
+// With site: the shim's frontend reaches its build environment through a sitecustomize on PYTHONPATH
+// (pip's overlay), which only site runs. That environment's .pth files already run in the frontend's
+// own process, outside Sealed, before Sealed is called.
+const PROBE_WITH_SITE = 'import json,sys;print(json.dumps([sys.executable,sys.prefix,sys.base_prefix,sys.exec_prefix,sys.base_exec_prefix,sys.path]))';
 const probed = new Map<string, Promise<PythonFolders>>();
 
 export interface PythonFolders {
@@ -54,15 +80,16 @@ export interface PythonFolders {
 /**
  * The folders the interpreter reads from when started with `env` (PYTHONPATH as the hook gets it): its
  * prefixes, the real interpreter binary's folder, and each sys.path entry, minus those inside `tree`
- * (bound writable anyway). Once per process for the same interpreter and PYTHONPATH.
+ * (bound writable anyway). Asked without site (no .pth file runs) unless `keepPythonPath` says the
+ * PYTHONPATH is a frontend's build environment. Once per process for the same interpreter and PYTHONPATH.
  */
-export async function pythonFolders(python: string, env: Record<string, string>, tree: string): Promise<PythonFolders> {
+export async function pythonFolders(python: string, env: Record<string, string>, tree: string, keepPythonPath: boolean): Promise<PythonFolders> {
   // Asked from "/", so the answer does not depend on the tree: one probe serves every hook of a served
   // build (each has a tree of its own).
-  const key = JSON.stringify([python, env.PYTHONPATH ?? '']);
+  const key = JSON.stringify([python, env.PYTHONPATH ?? '', keepPythonPath]);
   let p = probed.get(key);
   if (!p) {
-    p = probePythonFolders(python, env);
+    p = probePythonFolders(python, env, keepPythonPath);
     probed.set(key, p);
     p.catch(() => probed.delete(key));
   }
@@ -73,16 +100,17 @@ export async function pythonFolders(python: string, env: Record<string, string>,
   return { executable: found.executable, folders: outermost(folders) };
 }
 
-async function probePythonFolders(python: string, env: Record<string, string>): Promise<PythonFolders> {
+async function probePythonFolders(python: string, env: Record<string, string>, withSite: boolean): Promise<PythonFolders> {
   // Started from "/" so that the caller's folder is not on sys.path.
-  const res = await run(python, ['-c', PROBE], { env, cwd: '/', timeoutMs: 60_000 });
+  const args = withSite ? ['-c', PROBE_WITH_SITE] : ['-S', '-c', PROBE_WITHOUT_SITE];
+  const res = await run(python, args, { env, cwd: '/', timeoutMs: 60_000 });
   let parsed: unknown;
   try {
     parsed = JSON.parse(res.stdout);
   } catch {
     parsed = null;
   }
-  if (res.code !== 0 || !Array.isArray(parsed) || parsed.length !== 6) {
+  if (res.code !== 0 || !Array.isArray(parsed) || parsed.length < 6 || !Array.isArray(parsed[parsed.length - 1])) {
     throw new SealedError('PYTHON_MISSING', `Cannot ask ${python} where it reads from (exit ${res.code ?? res.signal}): ${res.stderr.trim().slice(-300)}`);
   }
   const [exe, ...rest] = parsed as [unknown, ...unknown[]];

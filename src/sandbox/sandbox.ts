@@ -108,7 +108,7 @@ class BwrapSandbox implements HookSandbox {
     const env = { ...sandboxEnvironment(c.env, { keepPythonPath: c.keepPythonPath }), ...c.extraEnv };
     const sys = systemMounts();
     const shownAt = c.treeAt ?? c.tree;
-    const py = await pythonFolders(c.python, env, shownAt);
+    const py = await pythonFolders(c.python, env, shownAt, c.keepPythonPath);
     const plan: SandboxPlan = {
       readOnly: outermost([...sys.readOnly, ...py.folders, ...c.readOnly]),
       writable: outermost(c.treeAt ? c.writable : [c.tree, ...c.writable]),
@@ -131,7 +131,7 @@ class BwrapSandbox implements HookSandbox {
 
 /** Starts the question launch asks of an interpreter; cached by interpreter and PYTHONPATH (mounts.ts). */
 function askPythonFolders(c: Pick<HookCommand, 'python' | 'env' | 'keepPythonPath'>): void {
-  pythonFolders(c.python, sandboxEnvironment(c.env, { keepPythonPath: c.keepPythonPath }), '/').catch(() => undefined); // launch says why
+  pythonFolders(c.python, sandboxEnvironment(c.env, { keepPythonPath: c.keepPythonPath }), '/', c.keepPythonPath).catch(() => undefined); // launch says why
 }
 
 /** A tree shown at another path needs a mount namespace: editable builds run in bwrap only. */

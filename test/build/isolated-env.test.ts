@@ -1,6 +1,7 @@
 // The build environment's pip: one process with `--prefix ENV --ignore-installed` (started ahead and
-// given the build's variables with the request), and `pip --python ENV` where an interpreter's patched
-// sysconfig would put a --prefix install somewhere the environment does not look (as Debian's does).
+// given the build's variables with the request), `--target` of the environment's site-packages where an
+// interpreter's patched sysconfig would put a --prefix install somewhere the environment does not look
+// (as Debian's does), and wheels only when asked (a sandboxed build).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,13 +31,13 @@ function importedFrom(envPython: string, module: string): string {
   return execFileSync(envPython, ['-I', '-c', `import ${module}; print(${module}.__file__)`], { encoding: 'utf8' }).trim();
 }
 
-async function makeEnv(python: string, env: NodeJS.ProcessEnv, warm = false) {
+async function makeEnv(python: string, env: NodeJS.ProcessEnv, warm = false, wheelsOnly = false) {
   const dir = join(work, `env-${n}`);
   const log = new BuildLog(join(work, `log-${n}.txt`));
   const workDir = mkdtempSync(join(work, `work-${n++}-`));
   // The test's process environment carries the machine's pip settings (extra indexes): off, as Sealed runs pip.
   const base = pipEnvironment({ PATH: process.env.PATH, HOME: process.env.HOME, ...env });
-  const made = await IsolatedEnv.create({ python, dir, indexUrl: index.url, workDir, log, env: base, ...(warm ? { warmPip: startWarmPip(python, pipEnvironment({ PATH: process.env.PATH, HOME: process.env.HOME })) } : {}) });
+  const made = await IsolatedEnv.create({ python, dir, indexUrl: index.url, workDir, log, env: base, wheelsOnly, ...(warm ? { warmPip: startWarmPip(python, pipEnvironment({ PATH: process.env.PATH, HOME: process.env.HOME })) } : {}) });
   return { env: made, dir, log };
 }
 
@@ -58,7 +59,7 @@ describe('installing build requirements', () => {
     const reqs = env.requirements();
     assert.deepEqual(reqs.map((r) => r.name), ['flit-core']);
     assert.match(reqs[0]!.sha256 ?? '', /^[0-9a-f]{64}$/);
-    assert.doesNotMatch(readFileSync(log.path, 'utf8'), /falling back to pip --python/);
+    assert.doesNotMatch(readFileSync(log.path, 'utf8'), /installing with --target/);
   });
 
   it('when the target venv already has the requirement, still installs it into the environment (--ignore-installed)', async () => {
@@ -93,7 +94,7 @@ describe('installing build requirements', () => {
     }
   });
 
-  it("when the interpreter's sysconfig puts --prefix installs under local/ (as Debian's does), falls back to pip --python and the environment still gets the requirement", async () => {
+  it("when the interpreter's sysconfig puts --prefix installs under local/ (as Debian's does), installs with --target into its site-packages and the environment still gets the requirement", async () => {
     const patched = venvWithPip(join(work, 'target-debian-like'));
     const site = execFileSync(patched, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { encoding: 'utf8' }).trim();
     writeFileSync(
@@ -108,7 +109,7 @@ describe('installing build requirements', () => {
     );
     const { env, dir, log } = await makeEnv(patched, {});
     await env.install(['flit_core'], 'build requirements');
-    assert.match(readFileSync(log.path, 'utf8'), /falling back to pip --python/);
+    assert.match(readFileSync(log.path, 'utf8'), /installing with --target into its site-packages/);
     assert.ok(importedFrom(env.python, 'flit_core').startsWith(join(dir, 'lib')));
     assert.equal(existsSync(join(dir, 'local')), false, 'nothing was installed where the environment does not look');
     assert.deepEqual(env.requirements().map((r) => r.name), ['flit-core']);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { explainPipFailure, readPipFailure } from '../../src/build/pip-failure.js';
+import { buildEnvFailure, explainPipFailure, readPipFailure } from '../../src/build/pip-failure.js';
 
 // pip's own words, as pip 23-25 print them.
 const NOT_FOUND = [
@@ -50,5 +50,20 @@ describe('explainPipFailure', () => {
   it('on PyPI, says to check the name instead', () => {
     const e = explainPipFailure(readPipFailure(NOT_FOUND), 'build requirements', 'https://pypi.org/simple/', null);
     assert.doesNotMatch(e.hint, /private index/);
+  });
+});
+
+describe('buildEnvFailure', () => {
+  it('when pip took wheels only, says why an sdist-only build tool is not built, and keeps the private-index advice', () => {
+    const e = buildEnvFailure({ what: 'build requirements', reqs: ['setuptools>=61'], indexUrl: 'http://127.0.0.1:8080/simple/', output: NOT_FOUND, logPath: '/h/logs/x.log', tail: '', wheelsOnly: true });
+    assert.equal(e.code, 'BUILD_ENV_FAILED');
+    assert.match(e.message, /no wheel of setuptools>=61 .*wheels only: building one from its sdist would run that sdist's code outside the sandbox/);
+    assert.match(String(e.details.hint), /--sandbox=none/);
+    assert.match(String(e.details.hint), /private index must carry the build tools/);
+  });
+  it('when pip could take sdists too, says no version was found', () => {
+    const e = buildEnvFailure({ what: 'build requirements', reqs: ['setuptools>=61'], indexUrl: 'http://127.0.0.1:8080/simple/', output: NOT_FOUND, logPath: '/h/logs/x.log', tail: '' });
+    assert.match(e.message, /no version of setuptools>=61/);
+    assert.doesNotMatch(e.message, /wheels only/);
   });
 });

@@ -84,4 +84,14 @@ describe('a private index without the build tools', () => {
     assert.match(err.quote, /No matching distribution found for setuptools>=61|Could not find a version that satisfies the requirement setuptools>=61/);
     assert.match(err.hint, /A private index must carry the build tools/);
   });
+
+  it('under the default sandbox (wheels only), says no wheel was found, why sdists are not built, and still that a private index must carry it', async () => {
+    const res = await runCli(['--json', '--home', join(work, 'h5'), 'build', 'demo-private==1.0.0', '-o', join(work, 'out5'), '--index-url', index.url]);
+    assert.equal(res.status, 3, res.stderr);
+    const err = res.json.error;
+    assert.equal(err.code, 'BUILD_ENV_FAILED');
+    assert.equal(err.failed_requirement, 'setuptools>=61');
+    assert.match(err.message, /pip found no wheel of setuptools>=61 .*wheels only/);
+    assert.match(err.hint, /A private index must carry the build tools/);
+  });
 });
