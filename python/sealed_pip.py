@@ -23,6 +23,7 @@ import logging
 import os
 import sys
 import sysconfig
+import warnings
 
 from pip._internal.cli.main import main  # pip's own console entry point
 
@@ -77,8 +78,32 @@ def prefix_paths(prefix):
     return [os.path.normpath(p) for p in (s.purelib, s.platlib, s.scripts)]
 
 
+def warm_install():
+    # What `pip install` of local wheels imports and scans only once it runs: done while this waits.
+    # The target environment is not changed meanwhile, so what is read of it here stays true.
+    for module in (
+        "pip._internal.resolution.resolvelib.resolver",
+        "pip._internal.req.constructors",
+        "pip._internal.operations.install.wheel",
+        "pip._internal.metadata.importlib",
+        "pip._internal.models.target_python",
+        "importlib.metadata",
+    ):
+        try:
+            __import__(module)
+        except Exception:
+            pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pip._vendor.pkg_resources  # noqa: F401  (scans sys.path once, on import)
+    except Exception:
+        pass
+
+
 def install(path):
     quiet_user_agent()
+    warm_install()
     lines = sys.stdin.read()
     if not lines.strip():
         finish(0)

@@ -430,3 +430,19 @@ export async function parallel<T, R>(items: readonly T[], width: number, fn: (it
   await Promise.all(workers);
   return out;
 }
+
+/** A gate that lets at most `width` of the calls given to it run at a time, in the order given. */
+export function limiter(width: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (running >= width) await new Promise<void>((go) => waiting.push(go));
+    running++;
+    try {
+      return await fn();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}

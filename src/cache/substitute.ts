@@ -14,7 +14,7 @@ import type { Registry } from '../registry/index.js';
 import { parseSeal, summarizeSeal, verifySeal, type Seal, type SealSummary } from '../seal/index.js';
 import { sha256Hex } from '../core/digest.js';
 import { checkSealObject, checkWheelObject } from './audit.js';
-import { parallel, provenEntry, TileReader, type LogId, type SignedCheckpoint } from './log.js';
+import { limiter, parallel, provenEntry, TileReader, type LogId, type SignedCheckpoint } from './log.js';
 import { keys, LIMITS, parseEntry, parseListing, type LogEntry, type Marker } from './layout.js';
 import { CheckpointPins } from './pins.js';
 import { openStore, type CacheStore, type StoredObject, type StoreOptions } from './store.js';
@@ -53,9 +53,29 @@ export interface Wanted {
   sourceSha256: string;
 }
 
+/**
+ * One listed seal, as far as it can be checked before the install knows which source it wants: its
+ * listing read, its entry proven in its signer's log. The seal object is read meanwhile; it is checked
+ * against the proven entry only once the entry is about the wanted source.
+ */
+interface Listed {
+  key: string;
+  sealSha256: string;
+  sealRead: Promise<StoredObject | null>;
+  /** The seal as read, verified on its own (not yet against its entry), or undefined. */
+  early: Promise<SealSummary | undefined>;
+  /** The log the listing names (fingerprint hex); null: the listing was gone when read. */
+  listingLog: Promise<string | null>;
+  proven: Promise<{ entry: LogEntry; log: string } | null>;
+}
+
+const READS_AT_ONCE = 16;
+
 export class CacheSubstituter {
   private caches: Promise<OpenCache>[] | null = null;
   private pins: CheckpointPins | null = null;
+  /** Each name and version's listed seals, read and proven once (hint or lookup), by cache. */
+  private readonly listings = new Map<string, Promise<Listed[]>[]>();
   /** Each distribution's checks, started once (prefetch) and awaited by substitute(). */
   private readonly lookups = new Map<string, Promise<Found[]>>();
 
@@ -89,9 +109,29 @@ export class CacheSubstituter {
       p = syncLog(cache.store, cache.marker, fingerprintHex, this.checkpointPins()).then((s) =>
         s === null ? null : { ...s, reader: s.cp === null ? null : new TileReader(cache.store, s.log, s.cp.size) },
       );
+      p.catch(() => undefined); // awaited by the proof that needs it
       cache.logs.set(fingerprintHex, p);
     }
     return p;
+  }
+
+  /**
+   * A name and version pip is about to resolve (its progress lines name them before its report): their
+   * listings are read and proven from now on. Nothing is imported, and no wheel read, on a hint alone.
+   */
+  hint(name: string, version: string): void {
+    for (const p of this.listed(name, version)) p.catch(() => undefined);
+  }
+
+  private listed(name: string, version: string): Promise<Listed[]>[] {
+    const k = `${normalizeName(name)}\n${version}`;
+    let per = this.listings.get(k);
+    if (!per) {
+      this.start();
+      per = this.caches!.map(async (pending) => this.readListings(await pending, name, version));
+      this.listings.set(k, per);
+    }
+    return per;
   }
 
   /**
@@ -106,40 +146,66 @@ export class CacheSubstituter {
     const k = `${normalizeName(w.name)}\n${w.version}\n${w.sourceSha256}`;
     let p = this.lookups.get(k);
     if (!p) {
-      this.start();
-      p = Promise.all(this.caches!.map(async (pending) => this.fromCache(registry, await pending, w))).then((per) => per.flat());
+      const per = this.listed(w.name, w.version);
+      p = Promise.all(per.map(async (listed, i) => this.fromCache(registry, await this.caches![i]!, await listed, w))).then((all) => all.flat());
       p.catch(() => undefined); // awaited by substitute()
       this.lookups.set(k, p);
     }
     return p;
   }
 
-  private async fromCache(registry: Registry, cache: OpenCache, { name, version, sourceSha256 }: Wanted): Promise<Found[]> {
+  private async readListings(cache: OpenCache, name: string, version: string): Promise<Listed[]> {
     const listed = await listAll(cache.store, keys.projectPrefix(normalizeName(name), version));
-    const candidates = await parallel(listed, 8, async (key): Promise<Found | null> => {
+    // However many seals are listed, only a few reads at a time.
+    const gate = limiter(READS_AT_ONCE);
+    return listed.map((key) => {
       const sealSha256 = key.slice(key.lastIndexOf('/') + 1);
-      const obj = await cache.store.get(key, LIMITS.listing);
-      if (obj === null) return null;
-      const listing = parseListing(obj.body, key);
-      const { sealRead, wheelRead } = readAhead(registry, cache.store, sealSha256, listing.log, sourceSha256);
-      const opened = await this.log(cache, listing.log);
-      if (opened === null || opened.cp === null || opened.reader === null) {
-        throw new SealedError('CACHE_ENTRY_INVALID', `The listing ${key} in ${cache.store.url} points into log ${listing.log}, which has no key or checkpoint.`, { where: key });
-      }
-      // An inclusion proof against the checkpoint just checked, not a read of the whole log.
-      const entry = parseEntry(await provenEntry(opened.reader, opened.cp, listing.index), `entry ${listing.index} of ${opened.log.origin}`);
-      if (entry.seal_sha256 !== sealSha256 || normalizeName(entry.name) !== normalizeName(name) || entry.version !== version) {
-        throw new SealedError('CACHE_ENTRY_INVALID', `The listing ${key} in ${cache.store.url} points at a log entry about another seal.`, {
-          where: key,
-          expected: { seal_sha256: sealSha256, name, version },
-          found: { seal_sha256: entry.seal_sha256, name: entry.name, version: entry.version },
-        });
-      }
+      const sealRead = gate(() => cache.store.get(keys.seal(sealSha256), LIMITS.seal));
+      sealRead.catch(() => undefined); // checkSealObject awaits it
+      const early = sealRead.then((obj) => verifiedAlone(obj, sealSha256), () => undefined);
+      // The log the seal names starts syncing while its listing is read (the listing must name the same).
+      void early.then((s) => s && this.log(cache, s.fingerprint.slice('sha256:'.length)).catch(() => undefined));
+      const listing = gate(() => cache.store.get(key, LIMITS.listing)).then((obj) => (obj === null ? null : parseListing(obj.body, key)));
+      const proven = listing.then((l) => (l === null ? null : this.provenListing(cache, key, l, sealSha256, name, version)));
+      const listingLog = listing.then((l) => l?.log ?? null, () => null);
+      proven.catch(() => undefined); // awaited by fromCache
+      return { key, sealSha256, sealRead, early, listingLog, proven };
+    });
+  }
+
+  private async provenListing(cache: OpenCache, key: string, listing: ReturnType<typeof parseListing>, sealSha256: string, name: string, version: string): Promise<{ entry: LogEntry; log: string }> {
+    const opened = await this.log(cache, listing.log);
+    if (opened === null || opened.cp === null || opened.reader === null) {
+      throw new SealedError('CACHE_ENTRY_INVALID', `The listing ${key} in ${cache.store.url} points into log ${listing.log}, which has no key or checkpoint.`, { where: key });
+    }
+    // An inclusion proof against the checkpoint just checked, not a read of the whole log.
+    const entry = parseEntry(await provenEntry(opened.reader, opened.cp, listing.index), `entry ${listing.index} of ${opened.log.origin}`);
+    if (entry.seal_sha256 !== sealSha256 || normalizeName(entry.name) !== normalizeName(name) || entry.version !== version) {
+      throw new SealedError('CACHE_ENTRY_INVALID', `The listing ${key} in ${cache.store.url} points at a log entry about another seal.`, {
+        where: key,
+        expected: { seal_sha256: sealSha256, name, version },
+        found: { seal_sha256: entry.seal_sha256, name: entry.name, version: entry.version },
+      });
+    }
+    return { entry, log: listing.log };
+  }
+
+  private async fromCache(registry: Registry, cache: OpenCache, listed: Listed[], { sourceSha256 }: Wanted): Promise<Found[]> {
+    const candidates = await parallel(listed, 8, async (l): Promise<Found | null> => {
+      // The wheel is read ahead once the seal, verified on its own, is signed by the listing's log's key
+      // for this source and not held here: a listing alone cannot make Sealed download a wheel.
+      const wheelRead = Promise.all([l.early, l.listingLog]).then(([s, log]) =>
+        s && s.fingerprint === `sha256:${log}` && s.sourceSha256 === sourceSha256 && !registry.hasSeal(s.chainHash, s.fingerprint) ? cache.store.get(keys.wheel(s.artifact.sha256), LIMITS.wheel) : undefined,
+      );
+      wheelRead.catch(() => undefined); // checkWheelObject awaits it
+      const proven = await l.proven;
+      if (proven === null) return null;
+      const { entry, log } = proven;
       if (entry.source_sha256 !== sourceSha256) return null; // sealed from another source: no evidence for this one
       // Seals are one chain hash signed by one key: another signer's copy of this chain must not hide this one.
-      if (registry.hasSeal(entry.chain_hash, `sha256:${listing.log}`)) return null;
+      if (registry.hasSeal(entry.chain_hash, `sha256:${log}`)) return null;
       // The seal is checked against its proven entry first (a wheel read ahead is of the seal's artifact), then the wheel.
-      const seal = await checkSealObject(cache.store, entry, listing.log, sealRead);
+      const seal = await checkSealObject(cache.store, entry, log, l.sealRead);
       const wheel = await checkWheelObject(cache.store, entry, wheelRead.then((ahead) => (ahead === undefined ? cache.store.get(keys.wheel(entry.artifact.sha256), LIMITS.wheel) : ahead)));
       return { seal, entry, wheel, url: cache.store.url };
     });
@@ -174,31 +240,16 @@ export class CacheSubstituter {
 }
 
 /**
- * Reads a listed seal while its log entry is proven, and its wheel as soon as the seal names it, so that
- * the round trips overlap. Only a seal that its log's signer signed for this very source (not yet held
- * here) has its wheel read ahead: a listing alone cannot make Sealed download wheels. Nothing read here
- * is used before the entry is proven and checkSealObject and checkWheelObject have passed.
+ * A seal read ahead of its proof, verified on its own: what it says is used only to start reads early
+ * (its signer's log, its wheel). Nothing is believed from it before checkSealObject has passed.
  */
-function readAhead(registry: Registry, store: CacheStore, sealSha256: string, log: string, sourceSha256: string) {
-  const sealRead = store.get(keys.seal(sealSha256), LIMITS.seal);
-  // undefined: not read ahead.
-  const wheelRead: Promise<StoredObject | null | undefined> = sealRead.then(
-    (obj) => {
-      if (obj === null || sha256Hex(obj.body) !== sealSha256) return undefined;
-      let s: SealSummary;
-      try {
-        s = verifySeal(parseSeal(obj.body.toString('utf8'), keys.seal(sealSha256)));
-      } catch {
-        return undefined; // checkSealObject says what is wrong with it
-      }
-      if (s.fingerprint !== `sha256:${log}` || s.sourceSha256 !== sourceSha256 || registry.hasSeal(s.chainHash, s.fingerprint)) return undefined;
-      return store.get(keys.wheel(s.artifact.sha256), LIMITS.wheel);
-    },
-    () => undefined,
-  );
-  sealRead.catch(() => undefined); // checkSealObject awaits it
-  wheelRead.catch(() => undefined); // checkWheelObject awaits it
-  return { sealRead, wheelRead };
+function verifiedAlone(obj: StoredObject | null, sealSha256: string): SealSummary | undefined {
+  if (obj === null || sha256Hex(obj.body) !== sealSha256) return undefined;
+  try {
+    return verifySeal(parseSeal(obj.body.toString('utf8'), keys.seal(sealSha256)));
+  } catch {
+    return undefined; // checkSealObject says what is wrong with it
+  }
 }
 
 async function listAll(store: CacheStore, prefix: string): Promise<string[]> {

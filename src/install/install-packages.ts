@@ -9,6 +9,7 @@ import { withWorkDir } from '../pipeline/workspace.js';
 import { checkIndexReachable } from './reachable.js';
 import { startPipInstall } from './pip-install.js';
 import { resolveWithPip } from './pip-resolve.js';
+import { ResolutionHints } from './pip-hints.js';
 import { startWarmPip } from '../build/warm-pip.js';
 import { withoutKeySecrets } from '../signer/secrets.js';
 import type { InstallOptions, InstallResult } from './types.js';
@@ -18,7 +19,10 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
   return withWorkDir(o.home, 'install', async (workDir) => {
     await checkIndexReachable(o.indexUrl, o.env);
     o.progress('resolving with pip');
-    const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, pipArgs: o.pipArgs ?? [], readable: o.pipFiles ?? [], hashChecking: (o.pipArgs ?? []).length > 0 && o.checkSources !== undefined, home: o.home, ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}) });
+    // What pip names while it resolves starts the reads of index pages and cache listings before its report is in.
+    const hints = new ResolutionHints();
+    if (o.cache && !o.dryRun) hints.listen((h) => o.cache!.hint(h.name, h.version));
+    const firstResolution = resolveWithPip({ python: o.python, requirements, indexUrl: o.indexUrl, noDeps: o.noDeps, env: o.env, workDir, pipArgs: o.pipArgs ?? [], readable: o.pipFiles ?? [], hashChecking: (o.pipArgs ?? []).length > 0 && o.checkSources !== undefined, home: o.home, ...(o.sandboxMode ? { sandboxMode: o.sandboxMode } : {}), hints });
     firstResolution.catch(() => undefined); // awaited by runInstall
     const installer = o.dryRun ? null : startPipInstall(o.python, o.env, join(workDir, 'sealed-wheels.txt'));
     // And a pip for a build environment: when the resolution names a project to build, this one has
@@ -33,7 +37,7 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
       // The wheel tags come from the same probe run (one interpreter start fewer).
       const tags = python.then((f) => (f.tags ? new Set(f.tags) : null), () => null);
       const { runInstall } = await import('./run-install.js');
-      return await runInstall(o, { workDir, requirements, python, firstResolution, installer, tags, spareWarmPip });
+      return await runInstall(o, { workDir, requirements, python, firstResolution, installer, tags, spareWarmPip, hints });
     } finally {
       installer?.cancel();
       spareWarmPip?.cancel();

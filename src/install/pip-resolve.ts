@@ -14,6 +14,7 @@ import { resolveInSandbox } from '../sandbox/resolve.js';
 import { parsePipHashMismatch } from './pip-errors.js';
 import { redactUrl } from '../http/credentials.js';
 import { explainPipFailure, readPipFailure } from '../build/pip-failure.js';
+import type { ResolutionHints } from './pip-hints.js';
 
 export interface PlannedDist {
   name: string;
@@ -47,17 +48,21 @@ export async function resolveWithPip(opts: {
   hashChecking?: boolean;
   /** The files those arguments make pip read (every requirements and constraints file), for the sandbox. */
   readable?: string[];
+  /** Fed pip's progress lines as they come (pip then runs without --quiet). */
+  hints?: ResolutionHints;
 }): Promise<Resolution> {
   const report = join(opts.workDir, `resolve-report-${(opts.noBinary ?? []).length}.json`);
   // pip through python/sealed_pip.py: it exits as soon as pip is done, without unloading pip's modules.
   // No cache: in the sandbox pip's cache would be a private folder, filled and then thrown away.
-  const args = [pythonHelperPath('sealed_pip.py'), 'resolve', 'install', '--dry-run', '--quiet', '--no-cache-dir', '--report', report, '--index-url', opts.indexUrl];
+  const args = [pythonHelperPath('sealed_pip.py'), 'resolve', 'install', '--dry-run', ...(opts.hints ? [] : ['--quiet']), '--no-cache-dir', '--report', report, '--index-url', opts.indexUrl];
   if (opts.noDeps) args.push('--no-deps');
   if (opts.noBinary?.length) args.push('--no-binary', opts.noBinary.join(','));
   args.push(...(opts.pipArgs ?? []));
+  const hints = opts.hints;
+  const onOutput = hints ? (c: Buffer) => hints.feed(c) : undefined;
   const res = opts.home
-    ? await resolveInSandbox({ ...opts, home: opts.home, args })
-    : await run(opts.python, [...args, '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000 });
+    ? await resolveInSandbox({ ...opts, home: opts.home, args, ...(onOutput ? { onOutput } : {}) })
+    : await run(opts.python, [...args, '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000, ...(onOutput ? { onOutput } : {}) });
   if (res.code !== 0) {
     // In hash-checking mode (a requirements file with --hash lines) pip compares with the file's hashes,
     // not the index's: that refusal is HASH_MISMATCH, below.

@@ -48,7 +48,7 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
       spare = null;
       return taken;
     };
-    const finding = findSources(o, http, requirements, workDir, early.python, early.firstResolution);
+    const finding = findSources(o, http, requirements, workDir, early.python, early.firstResolution, early.hints);
     finding.catch(() => undefined);
     const tagsPromise = early.tags;
     const py = await early.python;

@@ -7,6 +7,7 @@ import type { SealSummary } from '../seal/index.js';
 import type { TpmConfig } from '../tpm/index.js';
 import type { SandboxKind } from '../sandbox/index.js';
 import type { Substituter } from '../cache/substituter.js';
+import type { ResolutionHints } from './pip-hints.js';
 import type { WarmPip } from '../build/warm-pip.js';
 import type { ResolvedSource } from '../requirements/index.js';
 import type { StageEvent } from './stages.js';
@@ -82,4 +83,6 @@ export interface EarlyStart {
   tags: Promise<Set<string> | null>;
   /** A build environment's pip, importing itself since the start, for the first build; null when none was started. */
   spareWarmPip: WarmPip | null;
+  /** What the first resolution's pip names while it resolves (pip-hints.ts). */
+  hints: ResolutionHints;
 }

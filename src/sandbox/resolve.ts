@@ -24,6 +24,8 @@ export interface ResolveCall {
   sandboxMode?: SandboxKind;
   /** Files pip reads besides local sdists (requirements and constraints files, nested ones too): shown read-only. */
   readable?: string[];
+  /** pip's output as it comes. */
+  onOutput?: (chunk: Buffer) => void;
 }
 
 export async function resolveInSandbox(o: ResolveCall): Promise<RunResult> {
@@ -42,6 +44,6 @@ export async function resolveInSandbox(o: ResolveCall): Promise<RunResult> {
   return runSandboxed(
     sandbox,
     { python: o.python, args: [...o.args, '--', ...requirements], env: pipEnv, extraEnv: forced, tree: o.workDir, writable: [], readOnly: [dirname(pythonHelperPath('sealed_pip.py')), ...files, ...caFiles, ...(o.readable ?? [])], keepPythonPath: false, network: true },
-    { timeoutMs: 30 * 60 * 1000 },
+    { timeoutMs: 30 * 60 * 1000, ...(o.onOutput ? { onOutput: o.onOutput } : {}) },
   );
 }

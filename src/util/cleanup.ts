@@ -6,11 +6,11 @@
 // The registry is process-wide on purpose: a signal arrives for the process, not for a command.
 
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 const MARKER = '.sealed-run';
 const workDirs = new Set<string>();
-const sweptBases = new Set<string>();
 
 interface Owner {
   pid: number;
@@ -31,7 +31,8 @@ function processStart(pid: number): string | null {
 
 /**
  * Marks a run's work folder as this process's, removes it on SIGINT/SIGTERM, and (the first time a
- * folder is made under a parent) removes the folders there of runs whose process is gone. Returns `dir`.
+ * folder is made under a parent) starts removing the folders there of runs whose process is gone.
+ * Returns `dir`.
  */
 export function trackWorkDir(dir: string): string {
   const me: Owner = { pid: process.pid, start: processStart(process.pid) ?? '' };
@@ -39,11 +40,64 @@ export function trackWorkDir(dir: string): string {
   for (const d of workDirs) if (!existsSync(d)) workDirs.delete(d);
   workDirs.add(dir);
   const base = dirname(dir);
-  if (!sweptBases.has(base)) {
-    sweptBases.add(base);
-    sweepStaleWorkDirs(base);
+  if (!sweeps.has(base)) {
+    const sweep = sweepLater(base);
+    sweep.catch(() => undefined);
+    sweeps.set(base, sweep);
   }
   return dir;
+}
+
+const sweeps = new Map<string, Promise<string[]>>();
+const SWEEP_DELAY_MS = 200;
+const SWEEP_BATCH = 64;
+
+/** The sweep trackWorkDir started under `base`, if any (tests wait for it). */
+export function workDirSweep(base: string): Promise<string[]> | undefined {
+  return sweeps.get(base);
+}
+
+/**
+ * The sweep of earlier runs' folders is no run's business: it starts once the run is under way (a
+ * temporary folder may hold thousands of entries), in small batches, each from a timer that does not
+ * keep the process alive, so a run that is done never waits for it.
+ */
+async function sweepLater(base: string): Promise<string[]> {
+  const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+  await pause(SWEEP_DELAY_MS);
+  const names = await readdir(base).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (let i = 0; i < names.length; i += SWEEP_BATCH) {
+    if (i > 0) await pause(0);
+    const batch = await Promise.all(names.slice(i, i + SWEEP_BATCH).map((name) => removeIfStale(join(base, name))));
+    removed.push(...batch.filter((d): d is string => d !== null));
+  }
+  return removed;
+}
+
+async function removeIfStale(dir: string): Promise<string | null> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, MARKER), 'utf8');
+  } catch {
+    return null; // not a Sealed run's folder, or one being created right now
+  }
+  if (!isStale(text)) return null;
+  await rm(dir, { recursive: true, force: true });
+  return dir;
+}
+
+/** Whether a marker names a process that no longer runs (a malformed one is left alone). */
+function isStale(marker: string): boolean {
+  let owner: Owner;
+  try {
+    owner = JSON.parse(marker) as Owner;
+  } catch {
+    return false;
+  }
+  if (!Number.isSafeInteger(owner.pid) || owner.pid <= 0) return false;
+  const start = processStart(owner.pid);
+  return !(start !== null && start === owner.start);
 }
 
 /** Removes the work folders under `base` whose marker names a process that no longer runs. Unmarked folders are not touched. */
@@ -57,15 +111,13 @@ export function sweepStaleWorkDirs(base: string): string[] {
   }
   for (const name of names) {
     const dir = join(base, name);
-    let owner: Owner;
+    let marker: string;
     try {
-      owner = JSON.parse(readFileSync(join(dir, MARKER), 'utf8')) as Owner;
+      marker = readFileSync(join(dir, MARKER), 'utf8');
     } catch {
       continue; // not a Sealed run's folder, or one being created right now
     }
-    if (!Number.isSafeInteger(owner.pid) || owner.pid <= 0) continue;
-    const start = processStart(owner.pid);
-    if (start !== null && start === owner.start) continue; // still running
+    if (!isStale(marker)) continue;
     rmSync(dir, { recursive: true, force: true });
     removed.push(dir);
   }

@@ -110,6 +110,37 @@ describe('an http:// cache served read-only by a real server', () => {
     server.tamper.clear();
   });
 
+  it("on a hint (a name and version pip named while resolving), reads the listing, seal and log, never a wheel, and imports nothing; the lookup that follows reads nothing twice", async () => {
+    const source = Registry.open(alice.home);
+    const target = source.sealsFor('alpha', '1.0')[0]!.summary;
+    source.close();
+    const wheelKey = `wheels/${target.artifact.sha256}`;
+    server.tamper.clear();
+    server.requests.length = 0;
+    const home = emptyHome('http-hint');
+    const reg = Registry.open(home);
+    const sub = new CacheSubstituter([server.url], home, { env: {} });
+    // The test's timers keep it alive while the hint's reads run.
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 400));
+    try {
+      sub.hint('alpha', '1.0');
+      sub.hint('alpha', '1.0');
+      await settle();
+      const read = [...server.requests];
+      assert.ok(read.some((k) => k.startsWith('list ')), `the listing was read: ${read.join(', ')}`);
+      assert.ok(read.some((k) => k.startsWith('seals/')) && read.some((k) => k.endsWith('/checkpoint')), `the seal and the checkpoint were read: ${read.join(', ')}`);
+      assert.ok(!read.includes(wheelKey), 'no wheel on a hint alone');
+      assert.equal(read.filter((k) => k.startsWith('list ')).length, 1, 'a hint given twice is read once');
+      assert.equal(reg.sealsFor('alpha', '1.0').length, 0, 'nothing imported on a hint');
+      server.requests.length = 0;
+      assert.equal((await sub.substitute(reg, 'alpha', '1.0', target.sourceSha256)).imported.size, 1);
+      assert.deepEqual(server.requests, [wheelKey], 'the lookup after the hint reads only the wheel');
+    } finally {
+      sub.close();
+      reg.close();
+    }
+  });
+
   it('when the server sends a checkpoint signed by another key, verify refuses with CHECKPOINT_INVALID', async () => {
     server.tamper.clear();
     const key = `logs/${alice.fingerprintHex}/checkpoint`;

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { cliPath } from '../helpers/paths.js';
 import { tempDir } from '../registry/util.js';
-import { descendantsOf, sweepStaleWorkDirs, trackWorkDir } from '../../src/util/cleanup.js';
+import { descendantsOf, sweepStaleWorkDirs, trackWorkDir, workDirSweep } from '../../src/util/cleanup.js';
 
 /** A project whose backend starts a long "compiler" (sleep 313) and then waits: a build to interrupt. */
 function slowProject(): string {
@@ -92,7 +92,7 @@ describe('cli: interrupted runs', () => {
     await interruptBuild('SIGTERM');
   });
 
-  it('removes the work folders of runs whose process is gone, and only those, when a later run makes its own', () => {
+  it('removes the work folders of runs whose process is gone, and only those, when a later run makes its own', async () => {
     const base = tempDir('sig');
     const dead = spawnSync('true').pid!; // a pid that has exited
     const stale = join(base, 'six-abc123');
@@ -107,6 +107,13 @@ describe('cli: interrupted runs', () => {
     const mine = join(base, 'mine');
     mkdirSync(mine);
     trackWorkDir(mine);
+    // The sweep's timers keep no process alive; this test's does, while it waits.
+    const alive = setInterval(() => undefined, 50);
+    try {
+      assert.deepEqual((await workDirSweep(base))?.sort(), [reused, stale].sort());
+    } finally {
+      clearInterval(alive);
+    }
     assert.equal(existsSync(stale), false);
     assert.equal(existsSync(reused), false);
     assert.equal(existsSync(foreign), true, 'unmarked folders are never touched');

@@ -11,6 +11,11 @@ import { projectsFromFolder, startIndexServer, type IndexServer } from '../helpe
 import { fixtureSdist } from '../helpers/projects.js';
 import { runCli } from '../helpers/cli.js';
 import { makeVenv } from '../helpers/venv.js';
+import { goodSdist } from '../helpers/sdists.js';
+import { HttpClient } from '../../src/http/index.js';
+import { findSources } from '../../src/install/find-sources.js';
+import { ResolutionHints } from '../../src/install/pip-hints.js';
+import type { InstallOptions } from '../../src/install/types.js';
 
 let index: IndexServer;
 let work: string;
@@ -66,5 +71,55 @@ describe('when a project has an sdist', () => {
     assert.equal(res.json.packages[0].status, 'accepted');
     assert.equal(res.json.packages[0].action, 'build');
     assert.equal(sealedPageRequests('demo-once') - before, 1);
+  });
+});
+
+describe('when pip names versions while it resolves (hints)', () => {
+  let hinted: IndexServer;
+  before(async () => {
+    const yanked = await goodSdist('demo-hinted', '1.0');
+    const kept = await goodSdist('demo-hinted', '2.0');
+    hinted = await startIndexServer({
+      projects: {
+        'demo-hinted': [
+          { filename: 'demo-hinted-1.0.tar.gz', content: yanked, yanked: 'broken' },
+          { filename: 'demo-hinted-2.0.tar.gz', content: kept },
+        ],
+      },
+    });
+  });
+  after(async () => {
+    await hinted?.close();
+  });
+
+  async function find(chosen: string, hintedVersions: string[]) {
+    const warnings: string[] = [];
+    const o = { indexUrl: hinted.url, warn: (m: string) => warnings.push(m), progress: () => undefined } as unknown as InstallOptions;
+    const hints = new ResolutionHints();
+    for (const v of hintedVersions) hints.feed(Buffer.from(`  Downloading ${hinted.origin}/files/demo-hinted/demo-hinted-${v}.tar.gz (1 kB)\n`));
+    const pages = () => hinted.requests.filter((p) => p === '/simple/demo-hinted/').length;
+    const before = pages();
+    const http = new HttpClient();
+    try {
+      const resolution = Promise.resolve({ dists: [{ name: 'demo-hinted', version: chosen, requested: true, localSdist: null }], alreadySatisfied: [] });
+      const found = await findSources(o, http, ['demo-hinted'], work, Promise.resolve({ version: '3.11.7' }), resolution, hints);
+      return { found, warnings, pages: pages() - before };
+    } finally {
+      http.close();
+    }
+  }
+
+  it('what was read for a version the resolution did not choose is not said (its warnings included)', async () => {
+    const r = await find('2.0', ['1.0', '2.0']);
+    assert.equal(r.found.candidates.get('demo-hinted')?.version, '2.0');
+    assert.deepEqual(r.warnings, []);
+  });
+
+  it("the chosen version's early read is used as it is, its warnings said once, and its page not read again", async () => {
+    const r = await find('1.0', ['1.0']);
+    assert.equal(r.found.candidates.get('demo-hinted')?.version, '1.0');
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0]!, /yanked: broken/);
+    assert.equal(r.pages, 1);
   });
 });
