@@ -29,7 +29,8 @@ interface OpenedLog {
 
 interface OpenCache {
   store: CacheStore;
-  marker: Marker;
+  /** Read while the first listings are: only the logs' origins need it. */
+  marker: Promise<Marker>;
   logs: Map<string, Promise<OpenedLog | null>>;
 }
 
@@ -88,9 +89,17 @@ export class CacheSubstituter {
   start(): void {
     this.caches ??= this.urls.map(async (url) => {
       const store = await openStore(url, this.opts);
-      return { store, marker: await readMarker(store), logs: new Map() };
+      const marker = readMarker(store);
+      marker.catch(() => undefined); // every log sync awaits it
+      return { store, marker, logs: new Map() };
     });
     for (const c of this.caches) c.catch(() => undefined);
+  }
+
+  /** Settles once every cache is open (its marker may still be on its way). */
+  async ready(): Promise<void> {
+    this.start();
+    await Promise.allSettled(this.caches!);
   }
 
   close(): void {
@@ -106,7 +115,7 @@ export class CacheSubstituter {
   private log(cache: OpenCache, fingerprintHex: string): Promise<OpenedLog | null> {
     let p = cache.logs.get(fingerprintHex);
     if (!p) {
-      p = syncLog(cache.store, cache.marker, fingerprintHex, this.checkpointPins()).then((s) =>
+      p = cache.marker.then((marker) => syncLog(cache.store, marker, fingerprintHex, this.checkpointPins())).then((s) =>
         s === null ? null : { ...s, reader: s.cp === null ? null : new TileReader(cache.store, s.log, s.cp.size) },
       );
       p.catch(() => undefined); // awaited by the proof that needs it
@@ -191,6 +200,7 @@ export class CacheSubstituter {
   }
 
   private async fromCache(registry: Registry, cache: OpenCache, listed: Listed[], { sourceSha256 }: Wanted): Promise<Found[]> {
+    await cache.marker; // a location that is not a Sealed cache is refused even when it lists nothing
     const candidates = await parallel(listed, 8, async (l): Promise<Found | null> => {
       // The wheel is read ahead once the seal, verified on its own, is signed by the listing's log's key
       // for this source and not held here: a listing alone cannot make Sealed download a wheel.

@@ -12,6 +12,8 @@ export interface Substituter {
   readonly urls: readonly string[];
   /** Loads the substituter and opens the caches. */
   start(): void;
+  /** Settles once the caches are open (or failed to open: substitute() says why). */
+  ready(): Promise<void>;
   /** A name and version pip named while resolving: their listings are read and proven from now on. */
   hint(name: string, version: string): void;
   /** Starts the checks of every distribution the install resolved (substitute() awaits each). */
@@ -35,6 +37,7 @@ export function openSubstituter(urls: readonly string[], home: string, opts: Sto
   return {
     urls,
     start: () => void start(),
+    ready: () => start().then((s) => s.ready(), () => undefined),
     hint: (name, version) => void start().then((s) => s.hint(name, version), () => undefined),
     prefetch: (registry, wanted) => void start().then((s) => s.prefetch(registry, wanted), () => undefined),
     substitute: async (registry, name, version, sourceSha256) => (await start()).substitute(registry, name, version, sourceSha256),

@@ -50,6 +50,8 @@ export async function resolveWithPip(opts: {
   readable?: string[];
   /** Fed pip's progress lines as they come (pip then runs without --quiet). */
   hints?: ResolutionHints;
+  /** Called once pip has been started. */
+  onSpawn?: () => void;
 }): Promise<Resolution> {
   const report = join(opts.workDir, `resolve-report-${(opts.noBinary ?? []).length}.json`);
   // pip through python/sealed_pip.py: it exits as soon as pip is done, without unloading pip's modules.
@@ -62,7 +64,7 @@ export async function resolveWithPip(opts: {
   const onOutput = hints ? (c: Buffer) => hints.feed(c) : undefined;
   const res = opts.home
     ? await resolveInSandbox({ ...opts, home: opts.home, args, ...(onOutput ? { onOutput } : {}) })
-    : await run(opts.python, [...args, '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000, ...(onOutput ? { onOutput } : {}) });
+    : await run(opts.python, [...args, '--', ...opts.requirements], { env: pipEnvironment(opts.env), timeoutMs: 30 * 60 * 1000, ...(onOutput ? { onOutput } : {}), ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}) });
   if (res.code !== 0) {
     // In hash-checking mode (a requirements file with --hash lines) pip compares with the file's hashes,
     // not the index's: that refusal is HASH_MISMATCH, below.

@@ -3,7 +3,7 @@
 // copy, its output folder, the runner's control folder), a private /tmp, and nothing else. Pure: the
 // folders are found elsewhere (mounts.ts); here they are checked and turned into bwrap's arguments.
 
-import { isAbsolute, relative, sep } from 'node:path';
+import { isAbsolute, normalize, relative, sep } from 'node:path';
 import { SealedError } from '../errors.js';
 
 export interface SandboxPlan {
@@ -30,8 +30,18 @@ export interface Forbidden {
 
 /** True when `inner` is `outer` or lies below it. */
 export function isWithin(inner: string, outer: string): boolean {
+  if (isAbsolute(inner) && isAbsolute(outer)) {
+    // Absolute paths compared as normalized strings: path.relative would resolve both against the cwd.
+    const i = trimSlashes(normalize(inner));
+    const o = trimSlashes(normalize(outer));
+    return i === o || o === '/' || i.startsWith(`${o}/`);
+  }
   const rel = relative(outer, inner);
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+function trimSlashes(p: string): string {
+  return p.replace(/\/+$/, '') || '/';
 }
 
 /**

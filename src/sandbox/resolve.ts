@@ -26,6 +26,8 @@ export interface ResolveCall {
   readable?: string[];
   /** pip's output as it comes. */
   onOutput?: (chunk: Buffer) => void;
+  /** Called once pip has been started in the sandbox. */
+  onSpawn?: () => void;
 }
 
 export async function resolveInSandbox(o: ResolveCall): Promise<RunResult> {
@@ -44,6 +46,6 @@ export async function resolveInSandbox(o: ResolveCall): Promise<RunResult> {
   return runSandboxed(
     sandbox,
     { python: o.python, args: [...o.args, '--', ...requirements], env: pipEnv, extraEnv: forced, tree: o.workDir, writable: [], readOnly: [dirname(pythonHelperPath('sealed_pip.py')), ...files, ...caFiles, ...(o.readable ?? [])], keepPythonPath: false, network: true },
-    { timeoutMs: 30 * 60 * 1000, ...(o.onOutput ? { onOutput: o.onOutput } : {}) },
+    { timeoutMs: 30 * 60 * 1000, ...(o.onOutput ? { onOutput: o.onOutput } : {}), ...(o.onSpawn ? { onSpawn: o.onSpawn } : {}) },
   );
 }

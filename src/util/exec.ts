@@ -20,6 +20,8 @@ export interface RunOptions {
   /** Receives output as it arrives (for log files); the returned stdout/stderr keep only the last `keepBytes`. */
   onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
   keepBytes?: number;
+  /** Called once the process has been started. */
+  onSpawn?: () => void;
 }
 
 export function run(command: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
@@ -27,6 +29,7 @@ export function run(command: string, args: string[], opts: RunOptions = {}): Pro
   return new Promise((resolve, reject) => {
     const spawnOpts: SpawnOptions = { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] };
     const child = spawn(command, args, spawnOpts);
+    opts.onSpawn?.();
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outLen = 0;

@@ -141,6 +141,21 @@ describe('an http:// cache served read-only by a real server', () => {
     }
   });
 
+  it('when the location is not a Sealed cache (no marker), the substituter refuses with CACHE_NOT_INITIALIZED, even though it lists nothing', async () => {
+    const empty = await serveCacheFolder(tempDir('http-empty'));
+    const home = emptyHome('http-empty');
+    const reg = Registry.open(home);
+    const sub = new CacheSubstituter([empty.url], home, { env: {} });
+    try {
+      sub.hint('alpha', '1.0');
+      await assert.rejects(sub.substitute(reg, 'alpha', '1.0', 'a'.repeat(64)), (e: unknown) => isSealedError(e) && e.code === 'CACHE_NOT_INITIALIZED');
+    } finally {
+      sub.close();
+      reg.close();
+      await empty.close();
+    }
+  });
+
   it('when the server sends a checkpoint signed by another key, verify refuses with CHECKPOINT_INVALID', async () => {
     server.tamper.clear();
     const key = `logs/${alice.fingerprintHex}/checkpoint`;

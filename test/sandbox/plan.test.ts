@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bwrapArgs, checkPlan, findUser, outermost, resolveSandboxMode, sandboxEnvironment, setprivArgs, type SandboxPlan } from '../../src/sandbox/index.js';
+import { bwrapArgs, checkPlan, findUser, isWithin, outermost, resolveSandboxMode, sandboxEnvironment, setprivArgs, type SandboxPlan } from '../../src/sandbox/index.js';
 import { isSealedError } from '../../src/errors.js';
 
 const plan = (over: Partial<SandboxPlan> = {}): SandboxPlan => ({
@@ -67,5 +67,25 @@ describe('the uid sandbox', () => {
     assert.equal(findUser(passwd, 'broken'), null);
     assert.equal(findUser(passwd, 'nobody'), null);
     assert.deepEqual(setprivArgs({ name: 'b', uid: 991, gid: 989 }), ['--reuid=991', '--regid=989', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--']);
+  });
+});
+
+describe('isWithin', () => {
+  it('compares absolute paths as normalized folders, never as bare string prefixes', () => {
+    const cases: [string, string, boolean][] = [
+      ['/a/b', '/a', true],
+      ['/a', '/a', true],
+      ['/ab', '/a', false],
+      ['/a/b/', '/a/b', true],
+      ['/a/../b', '/a', false],
+      ['/a/b/..', '/a', true],
+      ['/b', '/', true],
+      ['/', '/a', false],
+      ['/a//b', '/a/', true],
+      ['/a/./b', '/a/b', true],
+      ['/root/.sealed', '/root', true],
+      ['/root', '/root/.sealed', false],
+    ];
+    for (const [inner, outer, expected] of cases) assert.equal(isWithin(inner, outer), expected, `${inner} within ${outer}`);
   });
 });
