@@ -6,8 +6,11 @@ second that Sealed would wait for.
   python sealed_pip.py resolve ARGS...
       pip ARGS (Sealed's `pip install --dry-run --report`, in the sandbox).
   python sealed_pip.py install REQUIREMENTS_FILE
-      stdin: requirement lines; then `pip install --no-index --no-deps --require-hashes -r FILE` of
-      exactly those (the sealed wheels). Empty stdin: exit 0, nothing installed.
+      First one line on stdout, `SEALED-FACTS {json}`: the interpreter's facts and wheel tags, as
+      `sealed_probe.py --tags` reports them (Sealed then starts no probe of its own); then this process
+      lowers its priority, since nothing waits for it until the end. stdin: requirement lines; then
+      `pip install --no-index --no-deps --require-hashes -r FILE` of exactly those (the sealed wheels).
+      Empty stdin: exit 0, nothing installed.
   python -I sealed_pip.py build-env
       stdin: one JSON object {"prefix": ENV, "args": [pip install arguments...], "env": {NAME: VALUE...}};
       then `pip install --prefix ENV --ignore-installed ARGS`, as pip's own isolated builds install (one
@@ -24,6 +27,19 @@ import os
 import sys
 import sysconfig
 import warnings
+
+if sys.argv[1:2] == ["install"]:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import sealed_probe
+
+    facts = sealed_probe.interpreter_facts()
+    facts["tags"] = sealed_probe.wheel_tags()
+    sys.stdout.write("SEALED-FACTS " + json.dumps(facts) + "\n")
+    sys.stdout.flush()
+    try:
+        os.nice(10)
+    except OSError:  # a system that refuses: it runs at the normal priority
+        pass
 
 from pip._internal.cli.main import main  # pip's own console entry point
 

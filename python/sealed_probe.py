@@ -179,9 +179,10 @@ def measure_tools(names, cache, timeout=TOOL_TIMEOUT):
     return tools
 
 
-def main(argv):
+def interpreter_facts():
+    """The facts without tags or tools (sealed_pip.py's installer reports them too, with tags)."""
     libc_name, libc_version = platform.libc_ver()
-    facts = {
+    return {
         "executable": sys.executable,
         "realpath": os.path.realpath(sys.executable),
         "version": platform.python_version(),
@@ -193,6 +194,10 @@ def main(argv):
         "platlib": __import__("sysconfig").get_paths()["platlib"],
         "purelib": __import__("sysconfig").get_paths()["purelib"],
     }
+
+
+def main(argv):
+    facts = interpreter_facts()
     cache, timeout = DigestCache(None), TOOL_TIMEOUT
     while argv[:1] == ["--tags"] or (argv[:1] in (["--digest-cache"], ["--tool-timeout"]) and len(argv) >= 2):
         if argv[0] == "--tags":

@@ -3,7 +3,6 @@
 // (install/pip-install.ts). One request each; a process never sent one is killed, having done nothing.
 
 import { spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
 import { pythonHelperPath } from '../util/paths.js';
 import { pipEnvironment } from './pip.js';
 
@@ -19,19 +18,22 @@ export function startWaitingPip(
   /** The interpreter's own flags, then the helper's mode and arguments. */
   call: { flags: string[]; args: string[] },
   env: NodeJS.ProcessEnv,
-  o: { onOutput: (chunk: Buffer, stream: 'out' | 'err') => void; lowPriority?: boolean },
+  o: { onOutput: (chunk: Buffer, stream: 'out' | 'err') => void; onExit?: () => void },
 ): WaitingPip {
   const child = spawn(python, [...call.flags, pythonHelperPath('sealed_pip.py'), ...call.args], { env: pipEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
-  if (o.lowPriority && child.pid !== undefined) lowerPriority(child.pid);
   child.stdout.on('data', (c: Buffer) => o.onOutput(c, 'out'));
   child.stderr.on('data', (c: Buffer) => o.onOutput(c, 'err'));
   child.stdin.on('error', () => undefined); // pip may have died already; the exit status says why
   const exited = new Promise<number | null>((resolve) => {
     child.on('error', (e) => {
       o.onOutput(Buffer.from(String(e)), 'err');
+      o.onExit?.();
       resolve(null);
     });
-    child.on('close', (code) => resolve(code));
+    child.on('close', (code) => {
+      o.onExit?.();
+      resolve(code);
+    });
   });
   let sent = false;
   return {
@@ -53,10 +55,3 @@ export function startWaitingPip(
   };
 }
 
-function lowerPriority(pid: number): void {
-  try {
-    setPriority(pid, 10);
-  } catch {
-    // a process that has already exited, or a system that refuses: it runs at the normal priority
-  }
-}

@@ -55,6 +55,20 @@ export interface MeasuredPython {
 
 const probes = new Map<string, Promise<PythonFacts>>();
 
+/**
+ * The facts another process of this interpreter reported in the probe's own format (the installing pip,
+ * python/sealed_pip.py install), so that no probe of its own is started; if that report never comes or
+ * is not in that format, the probe runs after all. Seeds probePython's answer.
+ */
+export function pythonFactsFrom(command: string, reported: Promise<Record<string, unknown>>): Promise<PythonFacts> {
+  const p = reported.then((doc) => {
+    if (typeof doc.executable !== 'string' || typeof doc.prefix !== 'string' || typeof doc.version !== 'string') throw new Error('not the probe\'s facts');
+    return factsOf(command, doc);
+  }).catch(() => doProbe(command));
+  if (!probes.has(command)) probes.set(command, p);
+  return probes.get(command)!;
+}
+
 /** Facts about an interpreter, asked once per process. */
 export function probePython(command: string): Promise<PythonFacts> {
   let p = probes.get(command);

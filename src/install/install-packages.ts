@@ -4,7 +4,7 @@
 
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { probePython } from '../env/python.js';
+import { probePython, pythonFactsFrom } from '../env/python.js';
 import { withWorkDir } from '../pipeline/workspace.js';
 import { checkIndexReachable } from './reachable.js';
 import { startPipInstall } from './pip-install.js';
@@ -35,7 +35,8 @@ export async function installPackages(o: InstallOptions): Promise<InstallResult>
     // cache, which is there to spare the build.
     const spareWarmPip = o.dryRun || o.cache ? null : startWarmPip(o.python, withoutKeySecrets(o.env));
     try {
-      const python = probePython(o.python);
+      // The installing pip reports the interpreter's facts: no probe process of its own (dry run: the probe).
+      const python = installer ? pythonFactsFrom(o.python, installer.facts) : probePython(o.python);
       python.catch(() => undefined);
       // The wheel tags come from the same probe run (one interpreter start fewer).
       const tags = python.then((f) => (f.tags ? new Set(f.tags) : null), () => null);
