@@ -32,6 +32,8 @@ interface OpenCache {
   /** Read while the first listings are: only the logs' origins need it. */
   marker: Promise<Marker>;
   logs: Map<string, Promise<OpenedLog | null>>;
+  /** However many names are hinted and seals listed, only a few listings and reads at a time. */
+  gate: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 interface Found {
@@ -91,7 +93,7 @@ export class CacheSubstituter {
       const store = await openStore(url, this.opts);
       const marker = readMarker(store);
       marker.catch(() => undefined); // every log sync awaits it
-      return { store, marker, logs: new Map() };
+      return { store, marker, logs: new Map(), gate: limiter(READS_AT_ONCE) };
     });
     for (const c of this.caches) c.catch(() => undefined);
   }
@@ -164,9 +166,8 @@ export class CacheSubstituter {
   }
 
   private async readListings(cache: OpenCache, name: string, version: string): Promise<Listed[]> {
-    const listed = await listAll(cache.store, keys.projectPrefix(normalizeName(name), version));
-    // However many seals are listed, only a few reads at a time.
-    const gate = limiter(READS_AT_ONCE);
+    const gate = cache.gate;
+    const listed = await gate(() => listAll(cache.store, keys.projectPrefix(normalizeName(name), version)));
     return listed.map((key) => {
       const sealSha256 = key.slice(key.lastIndexOf('/') + 1);
       const sealRead = gate(() => cache.store.get(keys.seal(sealSha256), LIMITS.seal));
