@@ -61,12 +61,17 @@ const probes = new Map<string, Promise<PythonFacts>>();
  * is not in that format, the probe runs after all. Seeds probePython's answer.
  */
 export function pythonFactsFrom(command: string, reported: Promise<Record<string, unknown>>): Promise<PythonFacts> {
-  const p = reported.then((doc) => {
-    if (typeof doc.executable !== 'string' || typeof doc.prefix !== 'string' || typeof doc.version !== 'string') throw new Error('not the probe\'s facts');
-    return factsOf(command, doc);
-  }).catch(() => doProbe(command));
-  if (!probes.has(command)) probes.set(command, p);
-  return probes.get(command)!;
+  let p = probes.get(command);
+  if (!p) {
+    p = reported
+      .then((doc) => {
+        if (typeof doc.executable !== 'string' || typeof doc.prefix !== 'string' || typeof doc.version !== 'string') throw new Error('not the probe\'s facts');
+        return factsOf(command, doc);
+      })
+      .catch(() => doProbe(command));
+    probes.set(command, p);
+  }
+  return p;
 }
 
 /** Facts about an interpreter, asked once per process. */

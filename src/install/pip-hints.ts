@@ -36,8 +36,13 @@ function decodeSafely(s: string): string {
   }
 }
 
-/** Collects hints from pip's output as it comes, each once, and hands them to whoever listens. */
+/**
+ * Collects hints from pip's output as it comes and hands them to whoever listens: the first version named
+ * of each project only, since pip downloads the version it settles on first unless it backtracks, and each
+ * hint costs a project page and a cache listing.
+ */
 export class ResolutionHints {
+  /** By project. */
   private readonly seen = new Map<string, ResolutionHint>();
   private readonly listeners: ((h: ResolutionHint) => void)[] = [];
   private partial = '';
@@ -50,9 +55,8 @@ export class ResolutionHints {
     for (const line of lines) {
       const h = hintFromPipLine(line);
       if (!h) continue;
-      const k = `${h.name}==${h.version}`;
-      if (this.seen.has(k) || this.seen.size >= MAX_HINTS) continue;
-      this.seen.set(k, h);
+      if (this.seen.has(h.name) || this.seen.size >= MAX_HINTS) continue;
+      this.seen.set(h.name, h);
       for (const l of this.listeners) l(h);
     }
   }

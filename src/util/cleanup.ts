@@ -63,8 +63,19 @@ export function workDirSweep(base: string): Promise<string[]> | undefined {
  * keep the process alive, so a run that is done never waits for it.
  */
 async function sweepLater(base: string): Promise<string[]> {
-  const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
   await pause(SWEEP_DELAY_MS);
+  return sweepStaleWorkDirs(base);
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Removes the work folders under `base` whose marker names a process that no longer runs, in batches
+ * between timers that keep no process alive. Unmarked folders are not touched.
+ */
+export async function sweepStaleWorkDirs(base: string): Promise<string[]> {
   const names = await readdir(base).catch(() => [] as string[]);
   const removed: string[] = [];
   for (let i = 0; i < names.length; i += SWEEP_BATCH) {
@@ -76,13 +87,13 @@ async function sweepLater(base: string): Promise<string[]> {
 }
 
 async function removeIfStale(dir: string): Promise<string | null> {
-  let text: string;
+  let marker: string;
   try {
-    text = await readFile(join(dir, MARKER), 'utf8');
+    marker = await readFile(join(dir, MARKER), 'utf8');
   } catch {
     return null; // not a Sealed run's folder, or one being created right now
   }
-  if (!isStale(text)) return null;
+  if (!isStale(marker)) return null;
   await rm(dir, { recursive: true, force: true });
   return dir;
 }
@@ -98,30 +109,6 @@ function isStale(marker: string): boolean {
   if (!Number.isSafeInteger(owner.pid) || owner.pid <= 0) return false;
   const start = processStart(owner.pid);
   return !(start !== null && start === owner.start);
-}
-
-/** Removes the work folders under `base` whose marker names a process that no longer runs. Unmarked folders are not touched. */
-export function sweepStaleWorkDirs(base: string): string[] {
-  const removed: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(base);
-  } catch {
-    return removed;
-  }
-  for (const name of names) {
-    const dir = join(base, name);
-    let marker: string;
-    try {
-      marker = readFileSync(join(dir, MARKER), 'utf8');
-    } catch {
-      continue; // not a Sealed run's folder, or one being created right now
-    }
-    if (!isStale(marker)) continue;
-    rmSync(dir, { recursive: true, force: true });
-    removed.push(dir);
-  }
-  return removed;
 }
 
 /** Every process descended from `root` (children first found, then theirs), from /proc. */

@@ -111,13 +111,13 @@ describe('cli: interrupted runs', () => {
     const alive = setInterval(() => undefined, 50);
     try {
       assert.deepEqual((await workDirSweep(base))?.sort(), [reused, stale].sort());
+      assert.equal(existsSync(stale), false);
+      assert.equal(existsSync(reused), false);
+      assert.equal(existsSync(foreign), true, 'unmarked folders are never touched');
+      assert.equal(existsSync(mine), true);
+      assert.deepEqual(await sweepStaleWorkDirs(base), [], 'a running process keeps its folder');
     } finally {
       clearInterval(alive);
     }
-    assert.equal(existsSync(stale), false);
-    assert.equal(existsSync(reused), false);
-    assert.equal(existsSync(foreign), true, 'unmarked folders are never touched');
-    assert.equal(existsSync(mine), true);
-    assert.deepEqual(sweepStaleWorkDirs(base), [], 'a running process keeps its folder');
   });
 });
