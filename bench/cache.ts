@@ -1,6 +1,6 @@
 // Issue 19: (1) `sealed install --cache` of the install bench's graph from a warm cache (moto S3)
 // against `pip install` of the same wheels from a local index, same run (target ratio <= 1.5); with
-// SEALED_BENCH_BASELINE_CLI (another build's dist/src/cli/main.js), that build too, interleaved;
+// SEALED_BENCH_BASELINE_CLI (another build's dist/cli/main.js), that build too, interleaved;
 // (2) `sealed cache push` of 10,000 seals, then `sealed cache verify`: seals per second (file:// and
 // moto); (3) a consumer's sync of one package out of those 10,000 (listing, log sync, inclusion
 // proof, seal and wheel), in process.

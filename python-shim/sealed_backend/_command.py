@@ -8,7 +8,7 @@ import shutil
 
 INSTALL_HINT = (
     "Install Sealed (Node.js 20 or later) from a checkout of its repository with `npm install -g /path/to/sealed` so that `sealed` is on PATH, or set "
-    'SEALED_NODE_CLI to its command line (for example SEALED_NODE_CLI="node /path/to/sealed/dist/src/cli/main.js").'
+    'SEALED_NODE_CLI to its command line (for example SEALED_NODE_CLI="node /path/to/sealed/dist/cli/main.js").'
 )
 
 

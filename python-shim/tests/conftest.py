@@ -64,7 +64,7 @@ def no_prestart(monkeypatch):
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REAL_CLI = "%s %s" % (shutil.which("node") or "node", os.path.join(REPO, "dist", "src", "cli", "main.js"))
+REAL_CLI = "%s %s" % (shutil.which("node") or "node", os.path.join(REPO, "dist", "cli", "main.js"))
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ import pytest
 from sealed_backend import _prestart
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CLI = os.path.join(REPO, "dist", "src", "cli", "main.js")
+CLI = os.path.join(REPO, "dist", "cli", "main.js")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@
 import { SealedError } from '../errors.js';
 import { tooLarge } from './store-file.js';
 import { checkKey } from './layout.js';
+import { requireCommonJs } from '../util/require.js';
 import type { CacheStore, StoreOptions, StoredObject } from './store.js';
 
 type Sdk = typeof import('@aws-sdk/client-s3');
@@ -26,7 +27,7 @@ function status(e: unknown): number | undefined {
 export async function openS3Store(url: string, parsed: URL, opts: StoreOptions): Promise<CacheStore> {
   // Sealed supports Node 20; the SDK's notice about its own future releases is not the user's concern.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const sdk: Sdk = await import('@aws-sdk/client-s3');
+  const sdk = requireCommonJs('@aws-sdk/client-s3') as Sdk;
   const bucket = parsed.hostname;
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new SealedError('USAGE', `${JSON.stringify(bucket)} in ${url} is not an S3 bucket name.`);
   const path = decodeURIComponent(parsed.pathname).replace(/^\/+|\/+$/g, '');
@@ -37,6 +38,10 @@ export async function openS3Store(url: string, parsed: URL, opts: StoreOptions):
     ...(endpoint !== undefined ? { endpoint, forcePathStyle: true } : {}),
     ...(region !== undefined ? { region } : {}),
     maxAttempts: 4,
+    // Every object read is checked by Sealed itself: by its SHA-256 (content-addressed objects, the log
+    // key), against a signed checkpoint (tiles), or not believed at all (listings). The SDK's own CRC
+    // of each response would only repeat that. Uploads still carry the SDK's checksum.
+    responseChecksumValidation: 'WHEN_REQUIRED',
   });
   return new S3Store(url, sdk, client, bucket, path === '' ? '' : `${path}/`, endpoint);
 }

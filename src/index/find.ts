@@ -1,7 +1,7 @@
 // findSdist: requirement -> the project's page on one index -> the one sdist to build, with the sha256
 // the index lists for it. Nothing is downloaded here.
 
-import { explain } from '@renovatebot/pep440';
+import { explain } from '../core/versions.js';
 import { SealedError, isSealedError } from '../errors.js';
 import { fetchProjectPage, HttpStatusError } from './page.js';
 import { parseRequirement } from './requirement.js';

@@ -2,8 +2,7 @@
 // `name >=1,<2`, `name (>=1)`. Direct URLs and environment markers are refused: Sealed builds one
 // named project from one index, and a marker would need the target interpreter to evaluate.
 
-import { parse as parseSpecifier } from '@renovatebot/pep440/lib/specifier.js';
-import { explain } from '@renovatebot/pep440';
+import { explain, parseSpecifier } from '../core/versions.js';
 import { SealedError } from '../errors.js';
 import { normalizeName } from '../core/names.js';
 

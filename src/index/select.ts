@@ -4,8 +4,7 @@
 // newest version wins by PEP 440 ordering. A version that exists only as wheels is refused, and a chosen
 // version whose sdists carry no sha256 is refused rather than swapped for an older one.
 
-import { compare, explain, valid } from '@renovatebot/pep440';
-import { parse as parseSpecifier, satisfies } from '@renovatebot/pep440/lib/specifier.js';
+import { compare, explain, parseSpecifier, satisfies, valid } from '../core/versions.js';
 import { SealedError } from '../errors.js';
 import { parseSdistFilename, parseWheelFilename } from '../core/names.js';
 import type { ListedFile } from './listing.js';

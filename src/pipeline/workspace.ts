@@ -7,11 +7,11 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trackWorkDir } from '../util/cleanup.js';
+import { trackWorkDir, WORK_DIR_PREFIX } from '../util/cleanup.js';
 
 export async function withWorkDir<T>(_home: string, label: string, fn: (dir: string) => Promise<T>): Promise<T> {
   // Marked as this run's: removed on SIGINT/SIGTERM, and by a later run once this process is gone.
-  const dir = trackWorkDir(mkdtempSync(join(tmpdir(), `sealed-${label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}-`)));
+  const dir = trackWorkDir(mkdtempSync(join(tmpdir(), `${WORK_DIR_PREFIX}${label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}-`)));
   try {
     return await fn(dir);
   } finally {

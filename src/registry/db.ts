@@ -5,12 +5,15 @@
 import { closeSync, openSync, readSync, statSync, existsSync, linkSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { SealedError } from '../errors.js';
 import { ensureHome } from '../util/home.js';
+import { requireCommonJs } from '../util/require.js';
 
-export type Db = Database.Database;
-export type Statement = Database.Statement<unknown[]>;
+const Database = requireCommonJs('better-sqlite3') as typeof BetterSqlite3;
+
+export type Db = BetterSqlite3.Database;
+export type Statement = BetterSqlite3.Statement<unknown[]>;
 
 export const REGISTRY_FILE = 'registry.db';
 

@@ -10,7 +10,7 @@
 import { closeSync, futimesSync, linkSync, mkdirSync, openSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compare, valid } from '@renovatebot/pep440';
+import { compare, valid } from '../core/versions.js';
 import { SealedError, isSealedError } from '../errors.js';
 import { normalizeName } from '../core/names.js';
 import { detectFormat, unsafe, walkTarGz, walkZip, type ArchiveFormat, type RawEntry, type Visitor } from './archive.js';

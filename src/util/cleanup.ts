@@ -10,6 +10,12 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 const MARKER = '.sealed-run';
+/**
+ * Every run's work folder is named with this prefix. The sweep reads the marker of those only: a
+ * shared temporary folder can hold thousands of other entries, and a marker read for each was most
+ * of the CPU an install used outside pip.
+ */
+export const WORK_DIR_PREFIX = 'sealed-run-';
 const workDirs = new Set<string>();
 
 interface Owner {
@@ -72,11 +78,12 @@ function pause(ms: number): Promise<void> {
 }
 
 /**
- * Removes the work folders under `base` whose marker names a process that no longer runs, in batches
- * between timers that keep no process alive. Unmarked folders are not touched.
+ * Removes the work folders under `base` (named with WORK_DIR_PREFIX) whose marker names a process that
+ * no longer runs, in batches between timers that keep no process alive. Unmarked folders, and folders
+ * named otherwise, are not touched.
  */
 export async function sweepStaleWorkDirs(base: string): Promise<string[]> {
-  const names = await readdir(base).catch(() => [] as string[]);
+  const names = (await readdir(base).catch(() => [] as string[])).filter((name) => name.startsWith(WORK_DIR_PREFIX));
   const removed: string[] = [];
   for (let i = 0; i < names.length; i += SWEEP_BATCH) {
     if (i > 0) await pause(0);

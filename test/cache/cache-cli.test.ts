@@ -127,6 +127,21 @@ for (const make of [async () => fileBackend(), s3Backend]) {
       assert.equal(a.json.id, b.json.id);
     });
 
+    it('loads the AWS SDK for an s3:// location only', async () => {
+      // A preload records every package the command loads through require (the SDK is a CommonJS package).
+      const dir = tempDir('sdk-load');
+      const record = join(dir, 'loaded.txt');
+      const hook = join(dir, 'hook.cjs');
+      writeFileSync(hook, `const M = require('node:module'); const fs = require('node:fs'); const load = M._load;
+M._load = function (request, ...rest) { if (request.startsWith('@aws-sdk/')) fs.appendFileSync(${JSON.stringify(record)}, request + '\\n'); return load.call(this, request, ...rest); };`);
+      const c = backend.newCache();
+      const r = await runCli(['--home', alice.home, '--json', 'cache', 'init', c.url], { env: { ...backend.env, NODE_OPTIONS: `--require ${hook}` } });
+      assert.equal(r.status, 0, r.stderr);
+      const loaded = (() => { try { return readFileSync(record, 'utf8'); } catch { return ''; } })();
+      if (c.url.startsWith('s3://')) assert.match(loaded, /^@aws-sdk\/client-s3$/m, 'the hook sees the SDK when it is used');
+      else assert.equal(loaded, '', 'a file:// cache loads no AWS SDK');
+    });
+
     it('when the location is not a cache URL, refuses with USAGE (exit 2)', async () => {
       for (const bad of ['ftp://x/y', 'not a url', 's3://UPPER_CASE/x']) {
         const r = await cli(alice.home, 'cache', 'init', bad);

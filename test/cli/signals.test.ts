@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { cliPath } from '../helpers/paths.js';
 import { tempDir } from '../registry/util.js';
-import { descendantsOf, sweepStaleWorkDirs, trackWorkDir, workDirSweep } from '../../src/util/cleanup.js';
+import { descendantsOf, sweepStaleWorkDirs, trackWorkDir, WORK_DIR_PREFIX, workDirSweep } from '../../src/util/cleanup.js';
 
 /** A project whose backend starts a long "compiler" (sleep 313) and then waits: a build to interrupt. */
 function slowProject(): string {
@@ -95,16 +95,19 @@ describe('cli: interrupted runs', () => {
   it('removes the work folders of runs whose process is gone, and only those, when a later run makes its own', async () => {
     const base = tempDir('sig');
     const dead = spawnSync('true').pid!; // a pid that has exited
-    const stale = join(base, 'six-abc123');
+    const stale = join(base, `${WORK_DIR_PREFIX}six-abc123`);
     mkdirSync(join(stale, 'download'), { recursive: true });
     writeFileSync(join(stale, 'download', '.six.tar.gz.1.part'), 'half a download');
     writeFileSync(join(stale, '.sealed-run'), JSON.stringify({ pid: dead, start: '1' }));
-    const reused = join(base, 'attrs-def456'); // a live pid, but another process's start time: a reused pid
+    const reused = join(base, `${WORK_DIR_PREFIX}attrs-def456`); // a live pid, but another process's start time: a reused pid
     mkdirSync(reused);
     writeFileSync(join(reused, '.sealed-run'), JSON.stringify({ pid: process.pid, start: 'not-this-one' }));
     const foreign = join(base, 'not-ours');
     mkdirSync(foreign);
-    const mine = join(base, 'mine');
+    const otherName = join(base, 'six-abc123'); // marked as a stale run's, but not named as a run's folder
+    mkdirSync(otherName);
+    writeFileSync(join(otherName, '.sealed-run'), JSON.stringify({ pid: dead, start: '1' }));
+    const mine = join(base, `${WORK_DIR_PREFIX}mine`);
     mkdirSync(mine);
     trackWorkDir(mine);
     // The sweep's timers keep no process alive; this test's does, while it waits.
@@ -114,6 +117,7 @@ describe('cli: interrupted runs', () => {
       assert.equal(existsSync(stale), false);
       assert.equal(existsSync(reused), false);
       assert.equal(existsSync(foreign), true, 'unmarked folders are never touched');
+      assert.equal(existsSync(otherName), true, 'only folders named as runs\' folders are looked at');
       assert.equal(existsSync(mine), true);
       assert.deepEqual(await sweepStaleWorkDirs(base), [], 'a running process keeps its folder');
     } finally {

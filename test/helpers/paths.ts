@@ -13,6 +13,7 @@ export function repoRoot(): string {
   return dir;
 }
 
+/** The command line as users run it: the bundle `npm run build` makes (package.json's bin). */
 export function cliPath(): string {
-  return join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+  return join(repoRoot(), 'dist', 'cli', 'main.js');
 }
