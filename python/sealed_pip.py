@@ -21,6 +21,7 @@ second that Sealed would wait for.
       own interpreter, whose site would run the .pth files of what was installed there, outside the
       sandbox.
 """
+import importlib
 import json
 import logging
 import os
@@ -72,6 +73,45 @@ def quiet_user_agent():
         pass
 
 
+def memoize_supported_tags():
+    # pip works out the interpreter's wheel tags (some 1,700 of them, a glibc check for each manylinux
+    # one) again for every wheel it meets: the same list each time, since nothing it depends on changes
+    # while this process runs. Worked out once, here, and handed out as copies.
+    try:
+        tags_module = importlib.import_module("pip._internal.utils.compatibility_tags")
+        original = tags_module.get_supported
+    except Exception:  # an older or newer pip without this internal: pip works them out itself
+        return
+    known = {}
+
+    def get_supported(*args, **kwargs):
+        key = (args, tuple(sorted(kwargs.items())))
+        try:
+            hash(key)
+        except TypeError:  # a list of platforms (pip's --platform): not kept
+            return original(*args, **kwargs)
+        if key not in known:
+            known[key] = original(*args, **kwargs)
+        return list(known[key])
+
+    # The modules `pip install` imports that take the function by name (pip's legacy resolver only
+    # if something loaded it).
+    names = ["pip._internal.models.target_python", "pip._internal.resolution.resolvelib.factory"]
+    names += [n for n in ("pip._internal.resolution.legacy.resolver",) if n in sys.modules]
+    tags_module.get_supported = get_supported
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except Exception:
+            continue
+        if getattr(module, "get_supported", None) is original:
+            module.get_supported = get_supported
+    try:
+        get_supported()
+    except Exception:
+        pass
+
+
 def finish(code):
     logging.shutdown()
     sys.stdout.flush()
@@ -120,6 +160,7 @@ def warm_install():
 def install(path):
     quiet_user_agent()
     warm_install()
+    memoize_supported_tags()
     lines = sys.stdin.read()
     if not lines.strip():
         finish(0)
@@ -130,6 +171,7 @@ def install(path):
 
 def build_env():
     prime_user_agent()
+    memoize_supported_tags()
     request = sys.stdin.read()
     if not request.strip():
         finish(0)
@@ -150,6 +192,7 @@ def build_env():
 if __name__ == "__main__":
     mode, rest = sys.argv[1], sys.argv[2:]
     if mode == "resolve":
+        memoize_supported_tags()
         finish(main(rest))
     elif mode == "install":
         install(rest[0])
