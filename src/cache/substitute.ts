@@ -34,6 +34,8 @@ interface OpenCache {
   logs: Map<string, Promise<OpenedLog | null>>;
   /** However many names are hinted and seals listed, only a few listings and reads at a time. */
   gate: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Wheels read before pip's report (readAhead), by SHA-256. */
+  wheelsAhead: Map<string, Promise<StoredObject | null>>;
 }
 
 interface Found {
@@ -73,6 +75,11 @@ interface Listed {
 }
 
 const READS_AT_ONCE = 16;
+/**
+ * The bytes of wheels read before pip's report, in one run, by the sizes their seals declare: the versions
+ * come from pip's progress lines, which an sdist's hooks can write, so pip may never choose them.
+ */
+const AHEAD_WHEEL_BYTES = 64 * 1024 * 1024;
 
 export class CacheSubstituter {
   private caches: Promise<OpenCache>[] | null = null;
@@ -81,6 +88,8 @@ export class CacheSubstituter {
   private readonly listings = new Map<string, Promise<Listed[]>[]>();
   /** Each distribution's checks, started once (prefetch) and awaited by substitute(). */
   private readonly lookups = new Map<string, Promise<Found[]>>();
+  /** What readAhead has read of AHEAD_WHEEL_BYTES. */
+  private aheadBytes = 0;
 
   constructor(readonly urls: readonly string[], private readonly home: string, private readonly opts: StoreOptions) {}
 
@@ -93,7 +102,7 @@ export class CacheSubstituter {
       const store = await openStore(url, this.opts);
       const marker = readMarker(store);
       marker.catch(() => undefined); // every log sync awaits it
-      return { store, marker, logs: new Map(), gate: limiter(READS_AT_ONCE) };
+      return { store, marker, logs: new Map(), gate: limiter(READS_AT_ONCE), wheelsAhead: new Map() };
     });
     for (const c of this.caches) c.catch(() => undefined);
   }
@@ -132,6 +141,31 @@ export class CacheSubstituter {
    */
   hint(name: string, version: string): void {
     for (const p of this.listed(name, version)) p.catch(() => undefined);
+  }
+
+  /**
+   * A hinted version whose index page lists this sdist, before pip's report: the wheels of its listed
+   * seals are read from now on, each once its seal verifies on its own as the signer's of the log its
+   * listing names, for this source, and not held here (as the lookup reads them), within
+   * AHEAD_WHEEL_BYTES a run. Nothing is checked against a log, stored or imported here: the lookup does
+   * that, for the versions pip's report names.
+   */
+  readAhead(registry: Registry, w: Wanted): void {
+    this.listed(w.name, w.version).forEach((listing, i) => {
+      void Promise.all([this.caches![i]!, listing]).then(([cache, listed]) => {
+        for (const l of listed) {
+          void Promise.all([l.early, l.listingLog]).then(([s, log]) => {
+            if (!s || !wheelWanted(s, log, w.sourceSha256, registry) || cache.wheelsAhead.has(s.artifact.sha256)) return;
+            if (this.aheadBytes + s.artifact.size > AHEAD_WHEEL_BYTES) return; // read by the lookup, if pip chooses it
+            this.aheadBytes += s.artifact.size;
+            // No more bytes than the seal declares: a signer's seal cannot spend the budget with a size it understates.
+            const read = cache.gate(() => cache.store.get(keys.wheel(s.artifact.sha256), Math.min(LIMITS.wheel, s.artifact.size)));
+            read.catch(() => undefined); // the lookup reads it again if this failed
+            cache.wheelsAhead.set(s.artifact.sha256, read);
+          }).catch(() => undefined); // a registry closed meanwhile (the install is over): nothing more to read
+        }
+      }).catch(() => undefined); // a cache that did not open: substitute() says why
+    });
   }
 
   private listed(name: string, version: string): Promise<Listed[]>[] {
@@ -206,7 +240,7 @@ export class CacheSubstituter {
       // The wheel is read ahead once the seal, verified on its own, is signed by the listing's log's key
       // for this source and not held here: a listing alone cannot make Sealed download a wheel.
       const wheelRead = Promise.all([l.early, l.listingLog]).then(([s, log]) =>
-        s && s.fingerprint === `sha256:${log}` && s.sourceSha256 === sourceSha256 && !registry.hasSeal(s.chainHash, s.fingerprint) ? cache.store.get(keys.wheel(s.artifact.sha256), LIMITS.wheel) : undefined,
+        s && wheelWanted(s, log, sourceSha256, registry) ? (cache.wheelsAhead.get(s.artifact.sha256)?.catch(() => undefined) ?? cache.store.get(keys.wheel(s.artifact.sha256), LIMITS.wheel)) : undefined,
       );
       wheelRead.catch(() => undefined); // checkWheelObject awaits it
       const proven = await l.proven;
@@ -248,6 +282,11 @@ export class CacheSubstituter {
     }
     return result;
   }
+}
+
+/** A seal, verified on its own, whose wheel is worth reading before its proof: see fromCache. */
+function wheelWanted(s: SealSummary, listingLog: string | null, sourceSha256: string, registry: Registry): boolean {
+  return s.fingerprint === `sha256:${listingLog}` && s.sourceSha256 === sourceSha256 && !registry.hasSeal(s.chainHash, s.fingerprint);
 }
 
 /**

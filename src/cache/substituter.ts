@@ -16,6 +16,8 @@ export interface Substituter {
   ready(): Promise<void>;
   /** A name and version pip named while resolving: their listings are read and proven from now on. */
   hint(name: string, version: string): void;
+  /** A hinted version whose index page lists this sdist: its seals' wheels are read from now on (CacheSubstituter.readAhead). */
+  readAhead(registry: Registry, wanted: Wanted): void;
   /** Starts the checks of every distribution the install resolved (substitute() awaits each). */
   prefetch(registry: Registry, wanted: readonly Wanted[]): void;
   /** The cache's seals for one source, verified and imported (CacheSubstituter.substitute). */
@@ -39,6 +41,7 @@ export function openSubstituter(urls: readonly string[], home: string, opts: Sto
     start: () => void start(),
     ready: () => start().then((s) => s.ready(), () => undefined),
     hint: (name, version) => void start().then((s) => s.hint(name, version), () => undefined),
+    readAhead: (registry, wanted) => void start().then((s) => s.readAhead(registry, wanted), () => undefined),
     prefetch: (registry, wanted) => void start().then((s) => s.prefetch(registry, wanted), () => undefined),
     substitute: async (registry, name, version, sourceSha256) => (await start()).substitute(registry, name, version, sourceSha256),
     close: async () => {

@@ -30,11 +30,16 @@ export async function findSources(
   python: Promise<{ version: string }>,
   first: Promise<Resolution>,
   hints?: ResolutionHints,
+  /** Told the sdist a hinted version's page lists, before pip's report (the cache reads its wheels ahead). */
+  onEarlySource?: (source: { name: string; version: string; sourceSha256: string }) => void,
 ): Promise<FoundSources> {
   const early = new Map<string, Promise<EarlyFind>>();
   hints?.listen((h) => {
     const requirement = `${h.name}==${h.version}`;
-    if (!early.has(requirement)) early.set(requirement, findAhead(o, http, requirement, python));
+    if (early.has(requirement)) return;
+    const ahead = findAhead(o, http, requirement, python);
+    early.set(requirement, ahead);
+    if (onEarlySource) ahead.then(({ found }) => found.ok && onEarlySource({ name: h.name, version: h.version, sourceSha256: found.candidate.sha256.toLowerCase() })).catch(() => undefined);
   });
   const noBinary: string[] = [];
   for (let round = 0; ; round++) {

@@ -48,7 +48,8 @@ export async function runInstall(o: InstallOptions, early: EarlyStart): Promise<
       spare = null;
       return taken;
     };
-    const finding = findSources(o, http, requirements, workDir, early.python, early.firstResolution, early.hints);
+    const cache = o.cache && !o.dryRun ? o.cache : undefined;
+    const finding = findSources(o, http, requirements, workDir, early.python, early.firstResolution, early.hints, cache && ((w) => cache.readAhead(registry, w)));
     finding.catch(() => undefined);
     const tagsPromise = early.tags;
     const py = await early.python;

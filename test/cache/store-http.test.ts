@@ -141,6 +141,39 @@ describe('an http:// cache served read-only by a real server', () => {
     }
   });
 
+  it('on a read ahead (a hinted version whose index page lists this sdist), reads its wheel but imports nothing; for another sdist, no wheel; the lookup that follows reads nothing twice', async () => {
+    const source = Registry.open(alice.home);
+    const target = source.sealsFor('alpha', '1.0')[0]!.summary;
+    source.close();
+    const wheelKey = `wheels/${target.artifact.sha256}`;
+    server.tamper.clear();
+    const home = emptyHome('http-ahead');
+    const reg = Registry.open(home);
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 400));
+    const other = new CacheSubstituter([server.url], home, { env: {} });
+    const sub = new CacheSubstituter([server.url], home, { env: {} });
+    try {
+      server.requests.length = 0;
+      other.readAhead(reg, { name: 'alpha', version: '1.0', sourceSha256: 'b'.repeat(64) });
+      await settle();
+      assert.ok(server.requests.some((k) => k.startsWith('seals/')), `the seal was read: ${server.requests.join(', ')}`);
+      assert.ok(!server.requests.includes(wheelKey), 'no wheel for a seal of another sdist');
+      server.requests.length = 0;
+      sub.readAhead(reg, { name: 'alpha', version: '1.0', sourceSha256: target.sourceSha256 });
+      await settle();
+      assert.ok(server.requests.includes(wheelKey), `the wheel was read ahead: ${server.requests.join(', ')}`);
+      assert.equal(reg.sealsFor('alpha', '1.0').length, 0, 'nothing imported on a read ahead');
+      assert.equal(reg.wheelPath(target.artifact.sha256, target.artifact.filename), null, 'nothing stored on a read ahead');
+      server.requests.length = 0;
+      assert.equal((await sub.substitute(reg, 'alpha', '1.0', target.sourceSha256)).imported.size, 1);
+      assert.ok(!server.requests.includes(wheelKey), `the lookup did not read the wheel again: ${server.requests.join(', ')}`);
+    } finally {
+      other.close();
+      sub.close();
+      reg.close();
+    }
+  });
+
   it('when the location is not a Sealed cache (no marker), the substituter refuses with CACHE_NOT_INITIALIZED, even though it lists nothing', async () => {
     const empty = await serveCacheFolder(tempDir('http-empty'));
     const home = emptyHome('http-empty');
