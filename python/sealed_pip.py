@@ -74,9 +74,9 @@ def quiet_user_agent():
 
 
 def memoize_supported_tags():
-    # pip works out the interpreter's wheel tags (some 1,700 of them, a glibc check for each manylinux
-    # one) again for every wheel it meets: the same list each time, since nothing it depends on changes
-    # while this process runs. Worked out once, here, and handed out as copies.
+    # pip works out the interpreter's wheel tags (900 to 1,700 of them, a glibc check for each
+    # manylinux one) again for every wheel it meets: the same list each time, since nothing it
+    # depends on changes while this process runs. Worked out once, here, and handed out as copies.
     try:
         tags_module = importlib.import_module("pip._internal.utils.compatibility_tags")
         original = tags_module.get_supported

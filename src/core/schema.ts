@@ -3,11 +3,11 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { SealedError, type ErrorCode } from '../errors.js';
 import { packageRoot, schemaPath } from '../util/paths.js';
+import { requireCommonJs } from '../util/require.js';
 
 interface Validator {
   (value: unknown): boolean;
@@ -15,7 +15,6 @@ interface Validator {
 }
 
 const compiled = new Map<string, Validator>();
-const requireCjs = createRequire(import.meta.url);
 
 function validatorFor(file: string): Validator {
   let v = compiled.get(file);
@@ -31,12 +30,12 @@ function validatorFor(file: string): Validator {
 function precompiled(file: string, text: string): Validator | null {
   const path = join(packageRoot(), 'dist', 'schemas', file.replace(/\.schema\.json$/, '.validate.cjs'));
   if (!existsSync(path)) return null;
-  const mod = requireCjs(path) as Validator & { schemaSha256?: string };
+  const mod = requireCommonJs(path) as Validator & { schemaSha256?: string };
   return mod.schemaSha256 === createHash('sha256').update(text).digest('hex') ? mod : null;
 }
 
 function compileNow(text: string): Validator {
-  const AjvModule = requireCjs('ajv') as { default: new (opts: object) => { compile(schema: unknown): Validator } };
+  const AjvModule = requireCommonJs('ajv') as { default: new (opts: object) => { compile(schema: unknown): Validator } };
   const ajv = new AjvModule.default({ allErrors: true, strict: true, allowUnionTypes: true });
   return ajv.compile(JSON.parse(text));
 }

@@ -38,10 +38,18 @@ after(async () => {
 const verify = (home = emptyHome('http-consumer')) => runCli(['--json', '--home', home, 'cache', 'verify', server.url]);
 const stored = (key: string) => readFileSync(join(folder, ...key.split('/')));
 
-async function substitute(name: string, version: string): Promise<number> {
+/** The summary of alice's seal of this version (what the cache holds). */
+function aliceSeal(name = 'alpha', version = '1.0') {
   const source = Registry.open(alice.home);
-  const target = source.sealsFor(name, version)[0]!.summary;
-  source.close();
+  try {
+    return source.sealsFor(name, version)[0]!.summary;
+  } finally {
+    source.close();
+  }
+}
+
+async function substitute(name: string, version: string): Promise<number> {
+  const target = aliceSeal(name, version);
   const home = emptyHome('http-sub');
   const reg = Registry.open(home);
   const sub = new CacheSubstituter([server.url], home, { env: {} });
@@ -91,9 +99,7 @@ describe('an http:// cache served read-only by a real server', () => {
   });
 
   it('when the server sends a changed seal, the substituter refuses it and never asks for its wheel (wheels are read ahead only for a seal that verifies)', async () => {
-    const source = Registry.open(alice.home);
-    const wheelKey = `wheels/${source.sealsFor('alpha', '1.0')[0]!.summary.artifact.sha256}`;
-    source.close();
+    const wheelKey = `wheels/${aliceSeal().artifact.sha256}`;
     const sealKey = readdirKeys('seals').find((k) => JSON.parse(stored(k).toString()).records[0].body.name === 'alpha')!;
     server.tamper.clear();
     server.requests.length = 0;
@@ -111,9 +117,7 @@ describe('an http:// cache served read-only by a real server', () => {
   });
 
   it("on a hint (a name and version pip named while resolving), reads the listing, seal and log, never a wheel, and imports nothing; the lookup that follows reads nothing twice", async () => {
-    const source = Registry.open(alice.home);
-    const target = source.sealsFor('alpha', '1.0')[0]!.summary;
-    source.close();
+    const target = aliceSeal();
     const wheelKey = `wheels/${target.artifact.sha256}`;
     server.tamper.clear();
     server.requests.length = 0;
@@ -142,9 +146,7 @@ describe('an http:// cache served read-only by a real server', () => {
   });
 
   it('on a read ahead (a hinted version whose index page lists this sdist), reads its wheel but imports nothing; for another sdist, no wheel; the lookup that follows reads nothing twice', async () => {
-    const source = Registry.open(alice.home);
-    const target = source.sealsFor('alpha', '1.0')[0]!.summary;
-    source.close();
+    const target = aliceSeal();
     const wheelKey = `wheels/${target.artifact.sha256}`;
     server.tamper.clear();
     const home = emptyHome('http-ahead');
